@@ -1,0 +1,23 @@
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test bench conformance check-fresh
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+
+run: $(PY)
+	$(PY) -m tensorscript run examples/train_classifier.py
+
+test: $(PY)
+	$(PY) -m pytest
+
+conformance: $(PY)
+	$(PY) ../shared/conformance/run.py --backend tensorscript
+
+bench: $(PY)
+	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) bench/run_all.py

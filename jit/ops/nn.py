@@ -1,0 +1,1 @@
+"""Op definitions (see registry.py)."""
