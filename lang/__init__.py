@@ -1,0 +1,15 @@
+"""tensorscript: a statically typed subset of Python for tensor programs, and its JIT.
+
+``import tensorscript as ts``: the eager tensor library (PyTorch's names and semantics),
+``ts.script`` / ``ts.CompilationUnit`` / ``ts.trace`` for compiled programs, ``ts.nn``.
+"""
+__version__ = "0.1.0"
+
+from .errors import CompileError, LoadError, ScriptError  # noqa: E402
+from .eager import *  # noqa: E402,F401,F403  the tensor library
+from .eager import __all__ as _eager_names  # noqa: E402
+from . import nn  # noqa: E402,F401
+from .compiler import *  # noqa: E402,F401,F403  script, CompilationUnit, jit, trace
+from .compiler import __all__ as _compiler_names  # noqa: E402
+
+__all__ = ["CompileError", "LoadError", "ScriptError", "nn"] + list(_eager_names) + list(_compiler_names)

@@ -1,0 +1,1 @@
+"""tensorscript.nn: modules and the functional API."""

@@ -1,0 +1,2 @@
+"""script, CompilationUnit, trace and the torch.jit names."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""The eager tensor library: filled from the op registry."""
+__all__ = []
