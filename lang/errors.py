@@ -1,6 +1,6 @@
 """The exceptions users catch, gathered from the layers that raise them."""
-from ..parser.source import CompileError
-from ..interpreter.errors import ScriptError
+from .parser.source import CompileError
+from .interpreter.errors import ScriptError
 
 
 class LoadError(Exception):
