@@ -1,0 +1,8 @@
+"""The runtime: Tensor, eager dispatch through the op registry, eager autograd.
+
+Importing it installs the runtime's handler as the registry's base handler.
+"""
+from ..jit import ops as _ops  # noqa: F401  registers every op before methods are generated
+from . import autograd, runtime  # noqa: F401
+from .tensor import Size, Tensor, device, install_methods  # noqa: F401
+from .errors import ScriptError  # noqa: F401

@@ -262,6 +262,10 @@ class For(Stmt):
     iter: Expr
     body: list[Stmt]
     orelse: list[Stmt] = field(default_factory=list)
+    # Filled by the type checker for a loop over a tuple whose elements have different types:
+    # one (target, body) pair per element, each typed for its element; lowering unrolls them
+    # in order instead of lowering ``target`` / ``body``.
+    unrolled: Optional[list] = field(default=None, repr=False, kw_only=True)
 
 
 @dataclass(eq=False)
@@ -326,7 +330,11 @@ class Module(Node):
 def iter_child_nodes(node: Node):
     """Yield the direct child nodes of ``node`` (fields that are nodes or lists of nodes)."""
     for name in node.__dataclass_fields__:
-        if name in ("span", "type", "target", "bound", "source", "swapped", "targets", "op_target"):
+        if name in ("span", "type", "bound", "source", "swapped", "op_target"):
+            continue
+        # On expressions these hold what the checker resolved; on statements and
+        # comprehensions they are the assigned-to expressions.
+        if name in ("target", "targets") and isinstance(node, Expr):
             continue
         value = getattr(node, name)
         if isinstance(value, Node):

@@ -69,13 +69,20 @@ def bind_arguments(op: OpDef, args: tuple, kwargs: dict) -> Optional[list]:
     typevars: dict = {}
     positional = [p for p in params if not p.kwarg_only]
     out: list = []
-    # int[] parameters take the remaining positional ints as varargs: x.view(2, -1)
-    if (len(args) > len(positional) and positional and positional[-1].type.kind == "list"
-            and not schema.varargs and len(args) >= len(positional)):
+    # int[] parameters take the remaining positional ints as varargs: x.view(2, -1), and
+    # x.reshape(-1) (a single int fills an unsized int[] as a one-element list)
+    last_type = positional[-1].type if positional else None
+    if (positional and last_type.kind == "list" and not schema.varargs
+            and (len(args) > len(positional)
+                 or (len(args) == len(positional) and last_type.size is None
+                     and last_type.args[0].kind == "int"))):
         last = len(positional) - 1
         tail = args[last:]
         if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in tail):
             args = tuple(args[:last]) + (list(tail),)
+        elif (len(args) > len(positional) and last_type.args[0].kind == "Tensor"
+              and all(is_tensor(v) for v in tail)):
+            args = tuple(args[:last]) + (list(tail),)  # broadcast_tensors(a, b)
     if len(args) > len(positional) and not schema.varargs:
         return None
     for i, p in enumerate(params):

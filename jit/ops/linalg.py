@@ -1,1 +1,471 @@
-"""Op definitions (see registry.py)."""
+"""Linear algebra: matmul and its special cases, addmm/baddbmm, einsum, linear, bilinear.
+
+Kernels are NumPy calls (one BLAS call each). Gradient rules use public ops only, so they
+serve eager autograd, tracing and graph autodiff alike, and are themselves differentiable.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir import dtypes
+from . import dispatch
+from .registry import Namespace, register
+
+TORCH = (Namespace.TORCH,)
+TORCH_AND_F = (Namespace.TORCH, Namespace.FUNCTIONAL)
+
+
+# ------------------------------------------------------------------ checks
+
+
+def _dtype_name(a: np.ndarray) -> str:
+    return dtypes.from_numpy(a.dtype).name
+
+
+def check_same_dtype(op: str, *named: tuple) -> None:
+    """PyTorch does not promote inside BLAS ops: mixed dtypes are an error."""
+    (first_name, first), *rest = named
+    for name, arr in rest:
+        if arr is not None and arr.dtype != first.dtype:
+            raise RuntimeError(
+                f"{op}(): expected {first_name} and {name} to have the same dtype, "
+                f"but got: {_dtype_name(first)} != {_dtype_name(arr)}"
+            )
+
+
+def _check_dim(op: str, name: str, a: np.ndarray, ndim: int) -> None:
+    if a.ndim != ndim:
+        raise RuntimeError(
+            f"{op}(): {name} must be a {ndim}D tensor, got {a.ndim}D with shape {list(a.shape)}"
+        )
+
+
+def _shape(a: np.ndarray) -> str:
+    return "x".join(str(s) for s in a.shape) if a.ndim else "[]"
+
+
+def _mismatch(op: str, a: np.ndarray, b: np.ndarray) -> RuntimeError:
+    return RuntimeError(f"{op}(): shapes cannot be multiplied ({_shape(a)} and {_shape(b)})")
+
+
+# ------------------------------------------------------------------ gradient helpers
+
+
+def sum_to_shape(t, shape):
+    """Sum a broadcast gradient back to ``shape`` (leading dims away, size-1 dims kept)."""
+    shape = tuple(shape)
+    if tuple(t.shape) == shape:
+        return t
+    lead = t.dim() - len(shape)
+    dims = list(range(lead)) + [
+        lead + i for i, s in enumerate(shape) if s == 1 and t.shape[lead + i] != 1
+    ]
+    if dims:
+        t = t.sum(dims, keepdim=True)
+    return t.reshape(list(shape))
+
+
+def _mT(t):
+    return t.transpose(-1, -2)
+
+
+def matmul_(a, b):
+    return dispatch.call("matmul", a, b)
+
+
+# ------------------------------------------------------------------ matmul family
+
+
+def _matmul(a, b):
+    check_same_dtype("matmul", ("self", a), ("other", b))
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(
+            f"matmul(): both arguments to matmul need to be at least 1D, "
+            f"but they are {a.ndim}D and {b.ndim}D"
+        )
+    k_a = a.shape[-1]
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_a != k_b:
+        raise _mismatch("matmul", a, b)
+    try:
+        out = np.matmul(a, b)
+    except ValueError:
+        raise _mismatch("matmul", a, b) from None
+    return np.asarray(out, dtype=a.dtype)
+
+
+def _matmul_grad(ctx, g):
+    a, b = ctx.args
+    if a.dim() == 1 and b.dim() == 1:
+        return g * b, g * a
+    if b.dim() == 1:
+        ga = g.unsqueeze(-1) * b  # (..., m, k)
+        gb = matmul_(_mT(a), g.unsqueeze(-1)).squeeze(-1)
+        return sum_to_shape(ga, a.shape), sum_to_shape(gb, b.shape)
+    if a.dim() == 1:
+        ga = matmul_(b, g.unsqueeze(-1)).squeeze(-1)
+        gb = a.unsqueeze(-1) * g.unsqueeze(-2)
+        return sum_to_shape(ga, a.shape), sum_to_shape(gb, b.shape)
+    return sum_to_shape(matmul_(g, _mT(b)), a.shape), sum_to_shape(matmul_(_mT(a), g), b.shape)
+
+
+register(
+    "matmul(Tensor self, Tensor other) -> Tensor",
+    impl=_matmul,
+    grad=_matmul_grad,
+    method=True,
+    namespaces=TORCH,
+    doc="Matrix product with NumPy's rank rules (1-D dot, batched broadcasting).",
+)
+
+
+def _mm(a, b):
+    check_same_dtype("mm", ("self", a), ("mat2", b))
+    _check_dim("mm", "self", a, 2)
+    _check_dim("mm", "mat2", b, 2)
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(
+            f"mm(): mat1 and mat2 shapes cannot be multiplied ({_shape(a)} and {_shape(b)})"
+        )
+    return a @ b
+
+
+def _mm_grad(ctx, g):
+    a, b = ctx.args
+    return matmul_(g, b.t()), matmul_(a.t(), g)
+
+
+register(
+    "mm(Tensor self, Tensor mat2) -> Tensor", impl=_mm, grad=_mm_grad, method=True, namespaces=TORCH
+)
+
+
+def _bmm(a, b):
+    check_same_dtype("bmm", ("self", a), ("mat2", b))
+    _check_dim("bmm", "self", a, 3)
+    _check_dim("bmm", "mat2", b, 3)
+    if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+        raise RuntimeError(
+            f"bmm(): batch1 and batch2 shapes cannot be multiplied "
+            f"({list(a.shape)} and {list(b.shape)})"
+        )
+    return np.matmul(a, b)
+
+
+def _bmm_grad(ctx, g):
+    a, b = ctx.args
+    return matmul_(g, _mT(b)), matmul_(_mT(a), g)
+
+
+register(
+    "bmm(Tensor self, Tensor mat2) -> Tensor",
+    impl=_bmm,
+    grad=_bmm_grad,
+    method=True,
+    namespaces=TORCH,
+)
+
+
+def _mv(a, v):
+    check_same_dtype("mv", ("self", a), ("vec", v))
+    _check_dim("mv", "self", a, 2)
+    _check_dim("mv", "vec", v, 1)
+    if a.shape[1] != v.shape[0]:
+        raise _mismatch("mv", a, v)
+    return a @ v
+
+
+def _mv_grad(ctx, g):
+    a, v = ctx.args
+    return g.unsqueeze(-1) * v, matmul_(a.t(), g)
+
+
+register(
+    "mv(Tensor self, Tensor vec) -> Tensor", impl=_mv, grad=_mv_grad, method=True, namespaces=TORCH
+)
+
+
+def _dot(a, b):
+    check_same_dtype("dot", ("self", a), ("tensor", b))
+    _check_dim("dot", "self", a, 1)
+    _check_dim("dot", "tensor", b, 1)
+    if a.shape[0] != b.shape[0]:
+        raise RuntimeError(
+            f"dot(): inconsistent tensor size, expected tensor [{a.shape[0]}] and src "
+            f"[{b.shape[0]}] to have the same number of elements"
+        )
+    return np.asarray(np.dot(a, b), dtype=a.dtype)
+
+
+def _dot_grad(ctx, g):
+    a, b = ctx.args
+    return g * b, g * a
+
+
+register(
+    "dot(Tensor self, Tensor tensor) -> Tensor",
+    impl=_dot,
+    grad=_dot_grad,
+    method=True,
+    namespaces=TORCH,
+)
+
+
+def _outer(a, b):
+    check_same_dtype("outer", ("self", a), ("vec2", b))
+    _check_dim("outer", "self", a, 1)
+    _check_dim("outer", "vec2", b, 1)
+    return np.multiply.outer(a, b)
+
+
+def _outer_grad(ctx, g):
+    a, b = ctx.args
+    return matmul_(g, b), matmul_(g.t(), a)
+
+
+register(
+    "outer(Tensor self, Tensor vec2) -> Tensor",
+    impl=_outer,
+    grad=_outer_grad,
+    method=True,
+    namespaces=TORCH,
+)
+register(
+    "ger(Tensor self, Tensor vec2) -> Tensor",
+    impl=_outer,
+    grad=_outer_grad,
+    method=True,
+    namespaces=TORCH,
+)
+
+
+def _scaled_sum(op, self, prod, beta, alpha):
+    """beta * self + alpha * prod, where beta == 0 ignores self entirely (NaN included)."""
+    if alpha != 1:
+        prod = prod * np.asarray(alpha, dtype=prod.dtype)
+    if beta == 0:
+        return prod
+    try:
+        base = np.broadcast_to(self, prod.shape)
+    except ValueError:
+        raise RuntimeError(
+            f"{op}(): self of shape {list(self.shape)} cannot be broadcast to "
+            f"the product's shape {list(prod.shape)}"
+        ) from None
+    if beta != 1:
+        base = base * np.asarray(beta, dtype=prod.dtype)
+    return (base + prod).astype(prod.dtype, copy=False)
+
+
+def _addmm(self, m1, m2, beta, alpha):
+    check_same_dtype("addmm", ("self", self), ("mat1", m1), ("mat2", m2))
+    return _scaled_sum("addmm", self, _mm(m1, m2), beta, alpha)
+
+
+def _addmm_grad(ctx, g):
+    self, m1, m2, beta, alpha = ctx.args
+    g_self = None if beta == 0 else sum_to_shape(g * beta if beta != 1 else g, self.shape)
+    ga = g * alpha if alpha != 1 else g
+    return g_self, matmul_(ga, m2.t()), matmul_(m1.t(), ga)
+
+
+register(
+    "addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1) -> Tensor",
+    impl=_addmm,
+    grad=_addmm_grad,
+    method=True,
+    namespaces=TORCH,
+)
+
+
+def _baddbmm(self, b1, b2, beta, alpha):
+    check_same_dtype("baddbmm", ("self", self), ("batch1", b1), ("batch2", b2))
+    return _scaled_sum("baddbmm", self, _bmm(b1, b2), beta, alpha)
+
+
+def _baddbmm_grad(ctx, g):
+    self, b1, b2, beta, alpha = ctx.args
+    g_self = None if beta == 0 else sum_to_shape(g * beta if beta != 1 else g, self.shape)
+    ga = g * alpha if alpha != 1 else g
+    return g_self, matmul_(ga, _mT(b2)), matmul_(_mT(b1), ga)
+
+
+register(
+    "baddbmm(Tensor self, Tensor batch1, Tensor batch2, *, Scalar beta=1, Scalar alpha=1) -> "
+    "Tensor",
+    impl=_baddbmm,
+    grad=_baddbmm_grad,
+    method=True,
+    namespaces=TORCH,
+)
+
+
+# ------------------------------------------------------------------ einsum
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def explicit_einsum(equation: str, ranks: list) -> tuple:
+    """Rewrite an equation without ``...`` and with an explicit output, as PyTorch reads it:
+    (list of operand subscripts, output subscripts)."""
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(ranks):
+        raise RuntimeError(
+            f"einsum(): {len(terms)} operands in the equation, but {len(ranks)} were given"
+        )
+    used = {c for c in eq if c.isalpha()}
+    free = [c for c in _LETTERS if c not in used]
+    ell_rank = max(
+        [r - len(t.replace("...", "")) for t, r in zip(terms, ranks) if "..." in t] or [0]
+    )
+    ell = "".join(free[:ell_rank])
+    subs = []
+    for t, r in zip(terms, ranks):
+        if "..." in t:
+            n = r - len(t.replace("...", ""))
+            t = t.replace("...", ell[ell_rank - n :] if n else "")
+        if len(t) != r:
+            raise RuntimeError(
+                f"einsum(): the number of subscripts in '{t}' does not match the "
+                f"operand's {r} dimensions"
+            )
+        subs.append(t)
+    if arrow:
+        out = rhs.replace("...", ell)
+    else:
+        counts: dict = {}
+        for t in subs:
+            for c in t:
+                counts[c] = counts.get(c, 0) + 1
+        out = ell + "".join(sorted(c for c in counts if counts[c] == 1 and c not in ell))
+    return subs, out
+
+
+def _einsum(equation, tensors, path):
+    if len(tensors) > 1:
+        check_same_dtype("einsum", *[(f"operand {i}", t) for i, t in enumerate(tensors)])
+    subs, out = explicit_einsum(equation, [t.ndim for t in tensors])
+    eq = ",".join(subs) + "->" + out
+    try:
+        res = np.einsum(eq, *tensors, optimize=len(tensors) > 2)
+    except ValueError as e:
+        raise RuntimeError(
+            f"einsum(): {e} (equation '{equation}', shapes {[list(t.shape) for t in tensors]})"
+        ) from None
+    return np.asarray(res, dtype=tensors[0].dtype if tensors else np.float32)
+
+
+def _einsum_grad(ctx, g):
+    equation, tensors, _ = ctx.args
+    subs, out = explicit_einsum(equation, [t.dim() for t in tensors])
+    grads = []
+    for i, (s, t) in enumerate(zip(subs, tensors)):
+        others = [x for j, x in enumerate(tensors) if j != i]
+        other_subs = [x for j, x in enumerate(subs) if j != i]
+        available = set(out).union(*other_subs) if other_subs else set(out)
+        if len(set(s)) != len(s):
+            raise NotImplementedError(
+                f"einsum(): gradient of a repeated subscript in '{s}' (a diagonal)"
+            )
+        kept = "".join(c for c in s if c in available)
+        eq_i = ",".join([out] + other_subs) + "->" + kept
+        gi = dispatch.call("einsum", eq_i, [g] + others)
+        if (
+            kept != s
+        ):  # subscripts summed only within this operand: the gradient is constant along them
+            for axis, c in enumerate(s):
+                if c not in available:
+                    gi = gi.unsqueeze(axis)
+            gi = gi.expand(list(t.shape))
+        grads.append(gi)
+    return None, grads
+
+
+register(
+    "einsum(str equation, Tensor[] tensors, *, int[]? path=None) -> Tensor",
+    impl=_einsum,
+    grad=_einsum_grad,
+    namespaces=TORCH,
+)
+
+
+# ------------------------------------------------------------------ linear, bilinear
+
+
+def _linear(x, w, b):
+    check_same_dtype("linear", ("input", x), ("weight", w), ("bias", b))
+    if w.ndim not in (1, 2):
+        raise RuntimeError(f"linear(): weight must be 1D or 2D, got shape {list(w.shape)}")
+    if x.ndim == 0 or x.shape[-1] != w.shape[-1]:
+        raise RuntimeError(
+            f"linear(): input and weight.T shapes cannot be multiplied "
+            f"({_shape(x)} and {_shape(w.T)})"
+        )
+    out = np.matmul(x, w.T)
+    if b is not None:
+        out = (
+            np.add(out, b, out=out)
+            if out.shape == np.broadcast_shapes(out.shape, b.shape)
+            else out + b
+        )
+    return np.asarray(out, dtype=x.dtype)
+
+
+def _linear_grad(ctx, g):
+    x, w, b = ctx.args
+    if w.dim() == 1:
+        gx = g.unsqueeze(-1) * w
+        gw = sum_to_shape(g.unsqueeze(-1) * x, w.shape)
+    else:
+        n_out, n_in = w.shape
+        gx = matmul_(g, w)
+        gw = matmul_(g.reshape([-1, n_out]).t(), x.reshape([-1, n_in]))
+    gb = None if b is None else sum_to_shape(g, b.shape)
+    return gx, gw, gb
+
+
+register(
+    "linear(Tensor input, Tensor weight, Tensor? bias=None) -> Tensor",
+    impl=_linear,
+    grad=_linear_grad,
+    namespaces=TORCH_AND_F,
+    doc="input @ weight.T + bias",
+)
+
+
+def _bilinear(x1, x2, w, b):
+    check_same_dtype("bilinear", ("input1", x1), ("input2", x2), ("weight", w), ("bias", b))
+    if (
+        w.ndim != 3
+        or x1.shape[-1] != w.shape[1]
+        or x2.shape[-1] != w.shape[2]
+        or x1.shape[:-1] != x2.shape[:-1]
+    ):
+        raise RuntimeError(
+            f"bilinear(): incompatible shapes input1 {list(x1.shape)}, input2 "
+            f"{list(x2.shape)}, weight {list(w.shape)}"
+        )
+    out = np.einsum("...i,oij,...j->...o", x1, w, x2, optimize=True)
+    if b is not None:
+        out = out + b
+    return np.asarray(out, dtype=x1.dtype)
+
+
+def _bilinear_grad(ctx, g):
+    x1, x2, w, b = ctx.args
+    g1 = dispatch.call("einsum", "...o,oij,...j->...i", [g, w, x2])
+    g2 = dispatch.call("einsum", "...o,oij,...i->...j", [g, w, x1])
+    gw = dispatch.call("einsum", "...o,...i,...j->oij", [g, x1, x2])
+    gb = None if b is None else sum_to_shape(g, b.shape)
+    return g1, g2, gw, gb
+
+
+register(
+    "bilinear(Tensor input1, Tensor input2, Tensor weight, Tensor? bias=None) -> Tensor",
+    impl=_bilinear,
+    grad=_bilinear_grad,
+    namespaces=TORCH_AND_F,
+)

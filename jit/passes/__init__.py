@@ -1,0 +1,1 @@
+"""Graph passes, one per file, and the pipeline that runs them."""

@@ -1,0 +1,92 @@
+"""Front-end speed: parse time of a generated 5,000-line TensorScript file.
+
+    python bench/frontend.py [--lines N] [--repeat R]
+
+Prints one row per stage (median of R runs). The goal for the whole front end (parse and
+type-check) is under 2 s for 5,000 lines. A stage is a (name, function of the source text)
+pair in ``STAGES``; later stages take the text and do all the work up to their own end.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from tensorscript.parser import parse_module
+
+HEADER = """import torch
+import math
+from typing import List, Dict, Tuple, Optional
+
+"""
+
+FUNCTION = '''
+def layer_{i}(x: torch.Tensor, w: torch.Tensor, scales: List[float], n: int) -> torch.Tensor:
+    """Layer {i}: a few tensor expressions, a loop, a branch, a list and a dict."""
+    h = torch.matmul(x, w) * scales[0] + 0.5
+    stats: Dict[str, float] = {{"mean": 0.0, "max": -1.0e9}}
+    acc: List[torch.Tensor] = []
+    for k in range(n):
+        if k % 2 == 0 and k < {i} + 3:
+            h = torch.relu(h) - h.mean(dim=1, keepdim=True) / (h.std() + 1e-5)
+        elif k == 1:
+            h = h[:, 1:] if h.size(1) > 1 else h
+        else:
+            h = torch.tanh(h * 0.5) ** 2
+        acc.append(h.sum(dim=0))
+        stats["max"] = max(stats["max"], float(k))
+    total = 0
+    while total < n and len(acc) > 0:
+        total += 1
+    squares = [s * s for s in scales if s > 0.0]
+    assert len(squares) <= len(scales), "filtered too many"
+    return torch.stack(acc).sum(0) + h.sum() * float(total) + sum(squares)
+'''
+
+
+def generate(lines: int = 5000) -> str:
+    parts = [HEADER]
+    count = HEADER.count("\n")
+    i = 0
+    while count < lines:
+        text = FUNCTION.format(i=i)
+        parts.append(text)
+        count += text.count("\n")
+        i += 1
+    return "".join(parts)
+
+
+def _parse(text: str) -> object:
+    return parse_module(text, "<bench>")
+
+
+STAGES = [("parse", _parse)]
+
+
+def measure(fn, text: str, repeat: int) -> float:
+    fn(text)  # warm-up: the parser is built once per process
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn(text)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=5000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+
+    text = generate(args.lines)
+    n = text.count("\n")
+    print(f"front end, {n} lines, median of {args.repeat}")
+    print(f"{'stage':<12} {'seconds':>8} {'lines/s':>10}")
+    for name, fn in STAGES:
+        seconds = measure(fn, text, args.repeat)
+        print(f"{name:<12} {seconds:>8.3f} {n / seconds:>10.0f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,483 @@
+"""The runtime's registry handler: op applications on Tensors.
+
+``RuntimeHandler.process`` unwraps Tensors to their ndarrays, runs the entry's ``impl``, wraps
+the results (views share storage and version counter; in-place ops bump the version and return
+``self``), and, when grad mode is on and an input requires grad, records an autograd node with
+the entry's ``grad`` rule. It is installed as the registry's base handler when this module is
+imported.
+
+Resolution of run-time calls to an overload is cached per (op name, argument kinds, keyword
+names): the eager API's per-op overhead is one dict lookup plus the kernel.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from ..jit.ir import dtypes
+from ..jit.ops import registry
+from ..jit.ops.dispatch import bind_arguments, no_match_message, resolve, _convert
+from ..jit.ops.registry import INPLACE, NONDIFFERENTIABLE, VIEW, Handler, OpDef
+from . import autograd
+from .autograd import Ctx, FunctionNode, Node, edge_of, grad_accumulator
+
+_NP_TO_DTYPE = {d.np: d for d in dtypes.ALL}
+for _d in dtypes.ALL:
+    _NP_TO_DTYPE[_d.np.type] = _d
+
+
+def dtype_of(np_dtype) -> dtypes.DType:
+    d = _NP_TO_DTYPE.get(np_dtype)
+    if d is None:
+        d = dtypes.from_numpy(np_dtype)
+    return d
+
+
+_TORCH_DTYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+                      "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                      "bool": "Bool"}
+
+
+def torch_dtype_name(np_dtype) -> str:
+    """PyTorch's spelling of a dtype in error messages (``Float``, ``Long``)."""
+    return _TORCH_DTYPE_NAMES.get(np.dtype(np_dtype).name, str(np_dtype))
+
+
+# ------------------------------------------------------------------ wrapping
+
+_Tensor = None  # the Tensor class, set by tensor.py when it is imported
+_new = object.__new__
+
+
+def wrap(arr: np.ndarray):
+    """A fresh Tensor owning ``arr`` (its own storage and version counter)."""
+    t = _new(_Tensor)
+    t._data = arr
+    t._version = [0]
+    t._requires_grad = False
+    t._grad_fn = None
+    return t
+
+
+def _wrap_view(arr: np.ndarray, src):
+    t = wrap(arr)
+    t._version = src._version
+    t._base = src._base if src._base is not None else src
+    return t
+
+
+def zeros_tensor(shape, np_dtype):
+    return wrap(np.zeros(shape, dtype=np_dtype))
+
+
+def scalar_tensor(value, np_dtype):
+    return wrap(np.asarray(value, dtype=np_dtype))
+
+
+def _saved(t):
+    """An alias of ``t`` that remembers ``t``'s version, for a ctx."""
+    a = _new(_Tensor)
+    a._data = t._data
+    a._version = t._version
+    a._requires_grad = t._requires_grad
+    a._grad_fn = t._grad_fn
+    a._output_nr = t._output_nr
+    if t._requires_grad and t._grad_fn is None:
+        a._grad_acc = grad_accumulator(t)
+    a._base = t._base
+    a._saved_version = t._version[0]
+    return a
+
+
+def check_saved(t) -> None:
+    if t._version[0] != t._saved_version:
+        name = t._grad_fn.name() if t._grad_fn is not None else "AccumulateGrad"
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [{torch_dtype_name(t._data.dtype)}Tensor {list(t._data.shape)}], "
+            f"which is output 0 of {name}, is at version {t._version[0]}; expected version "
+            f"{t._saved_version} instead.")
+
+
+# ------------------------------------------------------------------ per-op plans
+
+class _Plan:
+    __slots__ = ("tensor_idx", "list_idx", "view", "inplace", "nondiff", "returns", "rg_idx",
+                 "device_idx")
+
+    def __init__(self, op: OpDef):
+        params = op.schema.params
+        self.tensor_idx = tuple(i for i, p in enumerate(params)
+                                if p.type.kind == "Tensor"
+                                or (p.type.kind == "optional" and p.type.args[0].kind == "Tensor"))
+        self.list_idx = tuple(i for i, p in enumerate(params)
+                              if p.type.kind == "list" and p.type.args[0].kind in ("Tensor", "optional")
+                              and (p.type.args[0].kind == "Tensor" or p.type.args[0].args[0].kind == "Tensor"))
+        self.view = op.has(VIEW)
+        self.inplace = op.has(INPLACE)
+        self.nondiff = op.has(NONDIFFERENTIABLE) or op.grad is None and not self.tensor_idx
+        rets = op.schema.returns
+        if len(rets) == 1:
+            k = rets[0]
+            self.returns = "T" if k.is_tensor else ("L" if k.is_tensor_list else "V")
+        elif not rets:
+            self.returns = "V"  # "-> ()": print, manual_seed, list.append
+        else:
+            self.returns = "tuple"
+        self.rg_idx = next((i for i, p in enumerate(params) if p.name == "requires_grad"), None)
+        self.device_idx = next((i for i, p in enumerate(params)
+                                if p.type.kind == "Device"
+                                or (p.type.kind == "optional" and p.type.args[0].kind == "Device")), None)
+
+
+_plans: dict = {}
+
+
+def _plan(op: OpDef) -> _Plan:
+    p = _plans.get(op)
+    if p is None:
+        p = _plans[op] = _Plan(op)
+    return p
+
+
+# ------------------------------------------------------------------ error translation
+
+_AXIS = re.compile(r"axis (-?\d+) is out of bounds for array of dimension (\d+)")
+
+
+def _shapes(raw, plan) -> list:
+    return [raw[i].shape for i in plan.tensor_idx if isinstance(raw[i], np.ndarray)]
+
+
+def _broadcast_message(shapes) -> str:
+    if len(shapes) >= 2:
+        a, b = shapes[0], shapes[1]
+        for k in range(1, max(len(a), len(b)) + 1):
+            x = a[-k] if k <= len(a) else 1
+            y = b[-k] if k <= len(b) else 1
+            if x != y and x != 1 and y != 1:
+                dim = max(len(a), len(b)) - k
+                return (f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
+                        f"non-singleton dimension {dim}")
+    return "shapes " + ", ".join(str(list(s)) for s in shapes) + " cannot be broadcast together"
+
+
+def translate_error(e: Exception, op: OpDef, raw, plan) -> Exception:
+    """PyTorch's exception type and message for a failure inside a kernel."""
+    msg = str(e)
+    mod = type(e).__module__ or ""
+    if isinstance(e, ZeroDivisionError):
+        return RuntimeError("ZeroDivisionError")
+    m = _AXIS.search(msg)
+    if m:
+        n = int(m.group(2))
+        return IndexError(f"Dimension out of range (expected to be in range of [{-max(n, 1)}, "
+                          f"{max(n, 1) - 1}], but got {m.group(1)})")
+    if "could not be broadcast" in msg or "broadcast" in msg and isinstance(e, ValueError):
+        return RuntimeError(_broadcast_message(_shapes(raw, plan)))
+    if "did not contain a loop" in msg or "not supported for the input types" in msg:
+        dts = [raw[i].dtype for i in plan.tensor_idx if isinstance(raw[i], np.ndarray)]
+        return RuntimeError(f'"{op.name}" not implemented for '
+                            f"'{torch_dtype_name(dts[0]) if dts else '?'}'")
+    if mod.startswith("numba") or mod.startswith("numpy"):
+        return RuntimeError(f"{op.name}: {msg.splitlines()[0] if msg else type(e).__name__}")
+    return e
+
+
+# ------------------------------------------------------------------ the handler
+
+class RuntimeHandler(Handler):
+    def process(self, op: OpDef, args: tuple) -> Any:
+        plan = _plans.get(op) or _plan(op)
+        raw = list(args)
+        needs_grad = False
+        for i in plan.tensor_idx:
+            a = raw[i]
+            if a is not None:
+                if a._saved_version is not None:
+                    check_saved(a)
+                raw[i] = a._data
+                if a._requires_grad:
+                    needs_grad = True
+        for i in plan.list_idx:
+            items = raw[i]
+            unwrapped = []
+            for a in items:
+                if a is None:
+                    unwrapped.append(None)
+                    continue
+                if a._saved_version is not None:
+                    check_saved(a)
+                if a._requires_grad:
+                    needs_grad = True
+                unwrapped.append(a._data)
+            raw[i] = unwrapped
+        if plan.device_idx is not None:
+            _check_device(raw[plan.device_idx])
+        record = needs_grad and autograd._grad_enabled and not plan.nondiff
+        if plan.inplace:
+            return _run_inplace(op, plan, args, raw, record)
+        try:
+            out = op.impl(*raw)
+        except Exception as e:  # kernels' failures come out as PyTorch's exception types
+            err = translate_error(e, op, raw, plan)
+            if err is e:
+                raise
+            raise err from None
+        ret = plan.returns
+        if ret == "T":
+            if args and out is getattr(args[0], "_data", None):
+                return args[0]  # the op returned its input unchanged (contiguous, to same dtype)
+            if type(out) is not np.ndarray:
+                out = np.asarray(out)
+            result = _wrap_view(out, args[plan.tensor_idx[0]]) if plan.view else wrap(out)
+            if plan.rg_idx is not None and raw[plan.rg_idx]:
+                _set_requires_grad(result, True)
+            if record:
+                _record(op, args, (result,), result)
+            return result
+        if ret == "V":
+            return out
+        outs = [o if type(o) is np.ndarray else np.asarray(o) for o in out]
+        if plan.view:
+            src = args[plan.tensor_idx[0]] if plan.tensor_idx else args[plan.list_idx[0]][0]
+            results = [_wrap_view(o, src) for o in outs]
+        else:
+            results = [wrap(o) for o in outs]
+        packed = tuple(results) if ret == "tuple" else list(results)
+        if record:
+            _record(op, args, results, packed)
+        return packed
+
+
+def _check_device(device) -> None:
+    if device is None:
+        return
+    name = device if isinstance(device, str) else getattr(device, "type", str(device))
+    if not str(name).startswith("cpu"):
+        raise RuntimeError(f"device '{name}' is not available: tensorscript's eager tensors live "
+                           "on the CPU (compiled CUDA kernels run through scripts)")
+
+
+def _set_requires_grad(t, flag: bool) -> None:
+    if flag and t._data.dtype.kind not in "fc":
+        raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+    t._requires_grad = flag
+
+
+def _meta(t) -> tuple:
+    return (t._data.shape, t._data.dtype)
+
+
+def _record(op: OpDef, args: tuple, results, packed) -> None:
+    """Make ``results`` the outputs of a new node for ``op`` applied to ``args``."""
+    float_out = [r._data.dtype.kind == "f" for r in results]
+    if not any(float_out):
+        return
+    plan = _plans[op]
+    edges: list = [None] * len(args)
+    metas: list = [None] * len(args)
+    saved_args = list(args)
+    for i in plan.tensor_idx:
+        a = args[i]
+        if a is not None:
+            edges[i] = edge_of(a)
+            metas[i] = _meta(a)
+            saved_args[i] = _saved(a)
+    for i in plan.list_idx:
+        items = args[i]
+        edges[i] = [edge_of(a) if a is not None else None for a in items]
+        metas[i] = [_meta(a) if a is not None else None for a in items]
+        saved_args[i] = [_saved(a) if a is not None else None for a in items]
+    node = Node(op, None, edges, metas, [_meta(r) for r in results])
+    for nr, (r, isf) in enumerate(zip(results, float_out)):
+        if isf:
+            r._requires_grad = True
+            r._grad_fn = node
+            r._output_nr = nr
+    if isinstance(packed, (tuple, list)):
+        out = type(packed)(_saved(r) for r in results)
+    else:
+        out = _saved(packed)
+    node.ctx = Ctx(op, tuple(saved_args), out)
+
+
+def _snapshot(t):
+    """A copy of ``t``'s current value that keeps ``t``'s autograd history."""
+    s = wrap(np.array(t._data, copy=True))
+    s._requires_grad = t._requires_grad
+    s._grad_fn = t._grad_fn
+    s._output_nr = t._output_nr
+    if t._requires_grad and t._grad_fn is None:
+        s._grad_acc = grad_accumulator(t)
+    return s
+
+
+def _run_inplace(op: OpDef, plan: _Plan, args: tuple, raw: list, record: bool):
+    self_t = args[0]
+    if autograd._grad_enabled and (self_t._requires_grad or record):
+        if self_t._requires_grad and self_t._grad_fn is None and self_t._base is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        base = self_t._base
+        if base is not None and base._requires_grad and base._grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                               "in-place operation.")
+        record = record or self_t._requires_grad
+    old = _snapshot(self_t) if record else None
+    old_base_edge = None
+    base = self_t._base
+    if record and base is not None:
+        old_base_edge = edge_of(base)
+    try:
+        op.impl(*raw)
+    except Exception as e:
+        err = translate_error(e, op, raw, plan)
+        if err is e:
+            raise
+        raise err from None
+    self_t._version[0] += 1
+    if record:
+        call_args = (old,) + tuple(args[1:])
+        _record(op, call_args, (self_t,), self_t)
+        node = self_t._grad_fn
+        if node is not None and node.ctx is not None:
+            for a in node.ctx.args[1:]:
+                if getattr(a, "_version", None) is self_t._version:
+                    a._saved_version -= 1  # an argument aliasing self is saved as it was read
+        if self_t._grad_fn is not None and base is not None:
+            _copy_slices(base, self_t, old_base_edge)
+    return self_t
+
+
+def _view_positions(base_arr: np.ndarray, view_arr: np.ndarray) -> np.ndarray:
+    """For each element of ``view_arr`` (C order), its flat C-order index in ``base_arr``."""
+    def offsets(arr):
+        off = np.zeros(arr.shape, dtype=np.int64)
+        for d, (n, s) in enumerate(zip(arr.shape, arr.strides)):
+            shape = [1] * arr.ndim
+            shape[d] = n
+            off = off + (np.arange(n, dtype=np.int64) * s).reshape(shape)
+        return off.ravel()
+    start = view_arr.__array_interface__["data"][0] - base_arr.__array_interface__["data"][0]
+    boff = offsets(base_arr)
+    voff = offsets(view_arr) + start
+    order = np.argsort(boff, kind="stable")
+    return order[np.searchsorted(boff[order], voff)]
+
+
+def _copy_slices(base, view, old_base_edge) -> None:
+    """After an in-place op recorded on ``view``, give ``base`` a history through it."""
+    positions = _view_positions(base._data, view._data)
+    vshape = view._data.shape
+
+    def backward(g):
+        flat = np.array(g._data, copy=True).reshape(-1)
+        to_view = wrap(flat[positions].reshape(vshape))
+        flat[positions] = 0
+        return (wrap(flat.reshape(g._data.shape)), to_view)
+
+    node = FunctionNode("CopySlices", backward, [old_base_edge, (view._grad_fn, view._output_nr)],
+                        [_meta(base), _meta(view)], [_meta(base)])
+    base._grad_fn = node
+    base._output_nr = 0
+    base._requires_grad = True
+
+
+HANDLER = RuntimeHandler()
+registry.install_base_handler(HANDLER)
+
+
+# ------------------------------------------------------------------ cached resolution
+
+_SIMPLE = (int, float, bool, str, type(None), dtypes.DType)
+_cache: dict = {}
+
+
+def clear_cache() -> None:
+    _cache.clear()
+
+
+def _cacheable(types) -> bool:
+    """Resolution depends only on these argument types (no lists, no arbitrary objects)."""
+    return all(t in _SIMPLE or getattr(t, "_ts_tensor", False) for t in types)
+
+
+def _needs_convert(stype) -> bool:
+    k = stype.kind
+    if k == "optional":
+        return _needs_convert(stype.args[0])
+    return k in ("float", "int", "list")
+
+
+def _make_binder(op: OpDef, nargs: int, kwnames: tuple) -> Optional[Callable]:
+    params = op.schema.params
+    if op.schema.varargs or nargs > len(params) or any(p.kwarg_only for p in params[:nargs]):
+        return None
+    convs = tuple((i, params[i].type) for i in range(nargs) if _needs_convert(params[i].type))
+    tail = params[nargs:]
+    if any(isinstance(p.default, list) for p in tail):
+        return None
+    kwset = set(kwnames)
+    if not convs and not kwset:
+        defaults = tuple(p.default for p in tail)
+
+        def binder(args, kwargs):
+            return args + defaults
+        return binder
+    tail_spec = tuple((p.name, p.default, p.type if _needs_convert(p.type) else None) for p in tail)
+
+    def binder(args, kwargs):
+        out = list(args)
+        for i, st in convs:
+            out[i] = _convert(st, out[i])
+        for name, default, st in tail_spec:
+            if name in kwargs:
+                v = kwargs[name]
+                out.append(_convert(st, v) if st is not None else v)
+            else:
+                out.append(default)
+        return out
+    return binder
+
+
+def call_cached(key_name: str, candidates: Callable[[], list], args: tuple, kwargs: dict, what: str):
+    """Resolve an overload among ``candidates()`` for these values, caching per argument types."""
+    types = tuple(map(type, args))
+    if kwargs:
+        key = (key_name, types, tuple(kwargs), tuple(map(type, kwargs.values())))
+    else:
+        key = (key_name, types)
+    entry = _cache.get(key)
+    if entry is not None:
+        return registry._handlers[-1].process(entry[0], entry[1](args, kwargs))
+    op, bound = resolve(candidates(), args, kwargs, what)
+    if _cacheable(types) and (not kwargs or _cacheable(key[3])):
+        binder = _make_binder(op, len(args), tuple(kwargs))
+        if binder is not None:
+            _cache[key] = (op, binder)
+    return registry._handlers[-1].process(op, tuple(bound))
+
+
+def try_call_cached(key_name: str, candidates: Callable[[], list], a, b):
+    """An operator ``a <op> b``: like :func:`call_cached`, NotImplemented when nothing matches."""
+    entry = _cache.get((key_name, type(a), type(b)))
+    if entry is not None:
+        return registry._handlers[-1].process(entry[0], entry[1]((a, b), None))
+    args = (a, b)
+    for op in candidates():
+        bound = bind_arguments(op, args, {})
+        if bound is not None:
+            break
+    else:
+        return NotImplemented
+    if _cacheable((type(a), type(b))):
+        binder = _make_binder(op, 2, ())
+        if binder is not None:
+            _cache[(key_name, type(a), type(b))] = (op, binder)
+    return registry._handlers[-1].process(op, tuple(bound))
+
+
+__all__ = ["RuntimeHandler", "HANDLER", "wrap", "dtype_of", "call_cached", "try_call_cached",
+           "clear_cache", "no_match_message"]

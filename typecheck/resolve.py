@@ -1,0 +1,418 @@
+"""Matching a call's arguments against a signature: op schemas and the unit's functions.
+
+One binder serves both: parameters are taken positionally, then by keyword, then from their
+defaults; ``int[]`` parameters take trailing ints as varargs (``x.view(2, -1)``) and ``int[N]``
+a single int; type variables bind to the first argument's type and later ones must unify with
+it (TorchScript's ``matchTypeVariables``). Overloads are tried in registration order, first
+with no implicit conversion, then allowing int to float (and a tuple where a list is expected),
+as TorchScript's ``matchSchemas`` does.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from ..jit.ir import types as T
+from ..jit.ops import registry
+from ..jit.ops.schema import NO_DEFAULT, SType
+from ..parser import ast
+from . import messages as M
+
+# An expression whose type is unknown because of an earlier error: accepted everywhere, so
+# one mistake is reported once.
+UNKNOWN = T._Simple("<unknown>")
+
+BASE_KINDS = {
+    "Tensor": T.TensorType, "Scalar": T.NumberType, "int": T.IntType, "float": T.FloatType,
+    "bool": T.BoolType, "str": T.StrType, "ScalarType": T.DTypeType, "Device": T.DeviceType,
+    "Any": T.AnyType, "number": T.NumberType, "None": T.NoneType, "NoneType": T.NoneType,
+    "Layout": T.AnyType, "MemoryFormat": T.AnyType, "Generator": T.AnyType,
+}
+
+
+def is_typevar(s: SType) -> bool:
+    return s.kind not in BASE_KINDS and s.kind not in ("list", "optional", "dict", "tuple")
+
+
+def has_typevar(s: SType) -> bool:
+    return is_typevar(s) or any(has_typevar(a) for a in s.args)
+
+
+def stype_to_type(s: SType, env: dict) -> T.Type:
+    kind = s.kind
+    if kind in BASE_KINDS:
+        return BASE_KINDS[kind]
+    if kind == "list":
+        return T.ListType(stype_to_type(s.args[0], env))
+    if kind == "optional":
+        return T.optional(stype_to_type(s.args[0], env))
+    if kind == "dict":
+        return T.DictType(stype_to_type(s.args[0], env), stype_to_type(s.args[1], env))
+    if kind == "tuple":
+        return T.TupleType(tuple(stype_to_type(a, env) for a in s.args))
+    return env.get(kind, T.AnyType)
+
+
+def returns_type(returns: tuple, env: dict) -> T.Type:
+    if len(returns) == 0:
+        return T.NoneType
+    if len(returns) == 1:
+        return stype_to_type(returns[0], env)
+    return T.TupleType(tuple(stype_to_type(r, env) for r in returns))
+
+
+def contains_unknown(t: T.Type) -> bool:
+    if t == UNKNOWN:
+        return True
+    if isinstance(t, (T.ListType, T.OptionalType)):
+        return contains_unknown(t.elem)
+    if isinstance(t, T.DictType):
+        return contains_unknown(t.key) or contains_unknown(t.value)
+    if isinstance(t, (T.TupleType,)):
+        return any(contains_unknown(e) for e in t.elems)
+    if isinstance(t, T.UnionType):
+        return any(contains_unknown(e) for e in t.members)
+    return False
+
+
+def describe(t: T.Type) -> str:
+    if t == T.NumberType:
+        return "Scalar"
+    return str(t)
+
+
+# ------------------------------------------------------------------ arguments and parameters
+
+@dataclass
+class Arg:
+    node: ast.Expr
+    type: T.Type
+    flexible: bool = False  # an empty [] / {} literal that takes the parameter's container type
+
+
+@dataclass
+class PSpec:
+    """One parameter: a schema type (ops) or a concrete Type (the unit's functions)."""
+
+    name: str
+    stype: Optional[SType] = None
+    type: Optional[T.Type] = None
+    default: Any = NO_DEFAULT  # a Python value
+    kwarg_only: bool = False
+
+    @property
+    def has_default(self) -> bool:
+        return self.default is not NO_DEFAULT
+
+
+@dataclass
+class Signature:
+    name: str  # as the user spelled the callee: "torch.sum", "Tensor.view", "area"
+    params: list
+    returns: Any  # (env) -> Type
+    varargs: bool = False
+    target: Any = None
+    text: str = ""  # the schema, for candidate lists
+
+
+@dataclass
+class Match:
+    bound: list
+    type: T.Type
+    target: Any
+    retype: list = field(default_factory=list)  # (node, Type) for flexible literals
+
+
+@dataclass
+class Failure:
+    kind: str  # missing | keyword | too_many | duplicate | type | typevar
+    message: str
+    keyword: str = ""
+
+
+def op_signature(op: registry.OpDef, name: str) -> Signature:
+    schema = op.schema
+    params = [PSpec(p.name, stype=p.type, default=p.default, kwarg_only=p.kwarg_only) for p in schema.params]
+    return Signature(name, params, lambda env, r=schema.returns: returns_type(r, env),
+                     schema.varargs, op, schema.text)
+
+
+def function_signature(fn_type: T.FunctionType, name: str, defaults: dict, target: Any,
+                       skip_self: bool = False) -> Signature:
+    params = []
+    for i, (pname, ptype, has_default) in enumerate(fn_type.params):
+        if skip_self and i == 0:
+            continue
+        params.append(PSpec(pname, type=ptype, default=defaults.get(pname, NO_DEFAULT) if has_default else NO_DEFAULT))
+    ps = ", ".join(f"{n}: {t}" for n, t, _ in fn_type.params[(1 if skip_self else 0):])
+    return Signature(name, params, lambda env, r=fn_type.returns: r, False, target,
+                     f"{name}({ps}) -> {fn_type.returns}")
+
+
+# ------------------------------------------------------------------ conversions
+
+_FLOAT_OP: list = []
+
+
+def float_from_int_op() -> Optional[registry.OpDef]:
+    """The builtin ``float(int)`` overload that makes an implicit int to float explicit."""
+    if not _FLOAT_OP or _FLOAT_OP[0] is None:
+        found = None
+        for op in registry.overloads("float"):
+            required = [p for p in op.schema.params if not p.has_default]
+            if len(required) == 1 and required[0].type.kind == "int":
+                found = op
+                break
+        _FLOAT_OP[:] = [found]
+    return _FLOAT_OP[0]
+
+
+def float_conversion(node: ast.Expr) -> ast.Expr:
+    """``float(node)`` as a typed Call, standing for an implicit int to float conversion."""
+    op = float_from_int_op()
+    func = ast.Name("float", span=node.span)
+    func.type = T.AnyType
+    func.target = op
+    call = ast.Call(func, [node], [], span=node.span)
+    call.type = T.FloatType
+    call.target = op
+    call.bound = [node]
+    return call
+
+
+def list_from_tuple(node: ast.Expr, list_type: T.Type) -> ast.Expr:
+    """``list(node)`` for a tuple passed where a list is expected: ``x.permute((1, 0))``."""
+    from .targets import SpecialTarget
+
+    func = ast.Name("list", span=node.span)
+    func.type = T.AnyType
+    func.target = SpecialTarget("list")
+    call = ast.Call(func, [node], [], span=node.span)
+    call.type = list_type
+    call.target = SpecialTarget("list")
+    call.bound = [node]
+    return call
+
+
+def constant_node(value: Any, span, typ: Optional[T.Type] = None) -> ast.Expr:
+    """A default value as a typed node (lists become List nodes of constants)."""
+    if isinstance(value, (list, tuple)):
+        elts = [constant_node(v, span) for v in value]
+        node = ast.List(elts, span=span)
+        if typ is not None and isinstance(typ, T.ListType):
+            node.type = typ
+        else:
+            elem = elts[0].type if elts else T.IntType
+            node.type = T.ListType(elem)
+        return node
+    node = ast.Constant(value, span=span)
+    node.type = constant_type(value)
+    from ..jit.ir import dtypes
+
+    if isinstance(value, dtypes.DType):
+        node.type = T.DTypeType
+    elif isinstance(value, str) and typ is not None and typ not in (T.StrType,) and not isinstance(typ, T.OptionalType):
+        node.type = typ  # an enum-like schema default such as contiguous_format
+    return node
+
+
+def constant_type(value: Any) -> T.Type:
+    if value is None:
+        return T.NoneType
+    if isinstance(value, bool):
+        return T.BoolType
+    if isinstance(value, int):
+        return T.IntType
+    if isinstance(value, float):
+        return T.FloatType
+    if isinstance(value, str):
+        return T.StrType
+    from ..jit.ir import dtypes
+
+    if isinstance(value, dtypes.DType):
+        return T.DTypeType
+    if isinstance(value, tuple):
+        return T.TupleType(tuple(constant_type(v) for v in value))
+    return T.AnyType
+
+
+# ------------------------------------------------------------------ matching
+
+def _bind_typevars(s: SType, a: T.Type, env: dict) -> Optional[tuple]:
+    """None, or the (expected, got) types of a type variable matched two ways."""
+    if a == UNKNOWN:
+        return None
+    if is_typevar(s):
+        bound = env.get(s.kind)
+        if bound is None:
+            env[s.kind] = a
+        elif T.unify(bound, a) is None and not T.is_subtype(a, bound):
+            return bound, a
+        return None
+    if s.kind == "list" and isinstance(a, T.ListType):
+        return _bind_typevars(s.args[0], a.elem, env)
+    if s.kind == "optional":
+        if a == T.NoneType:
+            return None
+        return _bind_typevars(s.args[0], a.elem if isinstance(a, T.OptionalType) else a, env)
+    if s.kind == "dict" and isinstance(a, T.DictType):
+        return _bind_typevars(s.args[0], a.key, env) or _bind_typevars(s.args[1], a.value, env)
+    if s.kind == "tuple" and isinstance(a, T.TupleType) and len(a.elems) == len(s.args):
+        for sub, elem in zip(s.args, a.elems):
+            err = _bind_typevars(sub, elem, env)
+            if err:
+                return err
+    return None
+
+
+def _compatible(expected: T.Type, arg: Arg, stype: Optional[SType], allow_conv: bool):
+    """(ok, conversion) where conversion is None, "float" or "list"."""
+    a = arg.type
+    if a == UNKNOWN or contains_unknown(a):
+        return True, None
+    if T.is_subtype(a, expected):
+        return True, None
+    inner = expected.elem if isinstance(expected, T.OptionalType) else expected
+    if arg.flexible and ((isinstance(inner, T.ListType) and isinstance(a, T.ListType))
+                         or (isinstance(inner, T.DictType) and isinstance(a, T.DictType))):
+        return True, None
+    s_inner = stype.args[0] if stype is not None and stype.kind == "optional" else stype
+    if (s_inner is not None and s_inner.kind == "list" and s_inner.size is not None
+            and isinstance(inner, T.ListType) and inner.elem == T.IntType and a == T.IntType):
+        return True, None
+    if allow_conv:
+        if inner == T.FloatType and a == T.IntType and float_from_int_op() is not None:
+            return True, "float"
+        if isinstance(inner, T.ListType) and isinstance(a, T.TupleType) and a.elems and (
+                stype is None or not has_typevar(stype)) and all(
+                T.is_subtype(e, inner.elem) for e in a.elems):
+            return True, "list"
+    return False, None
+
+
+def match(sig: Signature, args: list, kwargs: dict, allow_conv: bool, span) -> Match | Failure:
+    params = sig.params
+    positional = [p for p in params if not p.kwarg_only]
+    args = list(args)
+    # int[] parameters take trailing ints as varargs, and one int as a one-element list.
+    if positional and not sig.varargs:
+        last = len(positional) - 1
+        p = positional[last]
+        ptype = _param_list_elem(p)
+        if ptype is not None and len(args) > last:
+            tail = args[last:]
+            first = tail[0].type
+            if (not isinstance(first, (T.ListType, T.TupleType)) and first != UNKNOWN
+                    and (len(tail) > 1 or (first == ptype and _list_size(p) is None))
+                    and all(T.is_subtype(t.type, ptype) or t.type == UNKNOWN for t in tail)):
+                packed = ast.List([t.node for t in tail], span=_join(tail[0].node.span, tail[-1].node.span))
+                packed.type = T.ListType(ptype)
+                args = args[:last] + [Arg(packed, packed.type)]
+    if len(args) > len(positional) and not sig.varargs:
+        return Failure("too_many", M.TOO_MANY_ARGS.format(callee=sig.name, limit=len(positional), given=len(args)))
+    names = {p.name for p in params}
+    for k in kwargs:
+        if k not in names:
+            return Failure("keyword", M.UNKNOWN_KEYWORD.format(
+                callee=sig.name, keyword=k, hint=M.suggest(k, names)), keyword=k)
+    chosen: list = []
+    for i, p in enumerate(params):
+        if not p.kwarg_only and i < len(args):
+            if p.name in kwargs:
+                return Failure("duplicate", M.DUPLICATE_ARG.format(callee=sig.name, arg=p.name))
+            chosen.append((p, args[i]))
+        elif p.name in kwargs:
+            chosen.append((p, kwargs[p.name]))
+        elif p.has_default:
+            chosen.append((p, None))
+        else:
+            return Failure("missing", M.MISSING_ARG.format(callee=sig.name, arg=p.name))
+    env: dict = {}
+    # Empty literals bind type variables last: ``d[k] = []`` takes the dict's value type.
+    ordered = [c for c in chosen if c[1] is None or not c[1].flexible] + [
+        c for c in chosen if c[1] is not None and c[1].flexible]
+    for p, arg in ordered:
+        if arg is not None and p.stype is not None and has_typevar(p.stype):
+            err = _bind_typevars(p.stype, arg.type, env)
+            if err and not arg.flexible:
+                expected, got = err
+                hint = ""
+                if expected == T.TensorType and p.stype.kind != "list":
+                    hint = (" (an unannotated empty list is List[Tensor]: annotate it, e.g. "
+                            "'xs: List[int] = []')")
+                return Failure("typevar", M.ARG_TYPE.format(
+                    expected=describe(expected), arg=p.name, callee=sig.name, got=describe(got)) + hint)
+    bound: list = []
+    retype: list = []
+    for p, arg in chosen:
+        expected = p.type if p.type is not None else stype_to_type(p.stype, env)
+        if arg is None:
+            bound.append(constant_node(p.default, span, expected))
+            continue
+        ok, conv = _compatible(expected, arg, p.stype, allow_conv)
+        if not ok:
+            return Failure("type", M.ARG_TYPE.format(expected=describe(expected), arg=p.name,
+                                                     callee=sig.name, got=describe(arg.type)))
+        node = arg.node
+        if arg.flexible and not T.is_subtype(arg.type, expected):
+            inner = expected.elem if isinstance(expected, T.OptionalType) else expected
+            retype.append((node, inner))
+        if conv == "float":
+            node = float_conversion(node)
+        elif conv == "list":
+            node = list_from_tuple(node, expected.elem if isinstance(expected, T.OptionalType) else expected)
+        bound.append(node)
+    if sig.varargs:
+        bound.extend(a.node for a in args[len(positional):])
+    return Match(bound, sig.returns(env), sig.target, retype)
+
+
+def _param_list_elem(p: PSpec) -> Optional[T.Type]:
+    """The element type of a list parameter that may take varargs (not a Tensor list)."""
+    if p.stype is not None:
+        s = p.stype.args[0] if p.stype.kind == "optional" else p.stype
+        if s.kind == "list" and s.args[0].kind in ("int", "float", "bool", "Scalar"):
+            return BASE_KINDS[s.args[0].kind]
+        return None
+    return None
+
+
+def _list_size(p: PSpec) -> Optional[int]:
+    s = p.stype.args[0] if p.stype.kind == "optional" else p.stype
+    return s.size
+
+
+def _join(a, b):
+    from ..parser.source import Span
+
+    return Span(a.source, a.line, a.col, b.end_line, b.end_col)
+
+
+def resolve(sigs: list, args: list, kwargs: dict, span, callee: str) -> Match | str:
+    """The first signature that accepts the arguments (exact pass, then with conversions), or
+    the message saying why none does."""
+    for allow_conv in (False, True):
+        for sig in sigs:
+            result = match(sig, args, kwargs, allow_conv, span)
+            if isinstance(result, Match):
+                return result
+    return no_match_message(sigs, args, kwargs, span, callee)
+
+
+def no_match_message(sigs: list, args: list, kwargs: dict, span, callee: str) -> str:
+    failures = [match(sig, args, kwargs, True, span) for sig in sigs]
+    if len(sigs) == 1:
+        return failures[0].message
+    # A keyword no overload knows is the likeliest mistake: name it.
+    if kwargs:
+        known = set()
+        for sig in sigs:
+            known.update(p.name for p in sig.params)
+        for k in kwargs:
+            if k not in known:
+                return M.UNKNOWN_KEYWORD.format(callee=callee, keyword=k, hint=M.suggest(k, known))
+    got = ", ".join([describe(a.type) for a in args] + [f"{k}={describe(v.type)}" for k, v in kwargs.items()])
+    typed = [f for f in failures if f.kind in ("type", "typevar")]
+    reason = f" ({typed[0].message})" if len(typed) == 1 else ""
+    candidates = "\n".join(f"  {s.text or s.name}" for s in sigs)
+    return M.NO_OVERLOAD.format(callee=callee, got=got, reason=reason, candidates=candidates)
