@@ -14,7 +14,7 @@ unmodified (PyTorch's rule for saved tensors).
 from __future__ import annotations
 
 import functools
-from typing import Any, Optional, Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -317,6 +317,14 @@ def run_backward(tensors: Sequence, grad_tensors: Sequence, retain_graph: bool,
                 if accumulate and 0 in buf:
                     _accumulate(node.variable, buf[0], create_graph)
                 continue
+            if not buf:  # no gradient reached this node: nothing flows on from it
+                for edge in node.edges:
+                    for e in (edge if isinstance(edge, list) else (edge,)):
+                        if e is not None:
+                            deps[id(e[0])] -= 1
+                            if deps[id(e[0])] == 0:
+                                ready.append(e[0])
+                continue
             if node.retained:
                 for nr, t in node.retained.items():
                     if nr in buf:
@@ -336,7 +344,8 @@ def run_backward(tensors: Sequence, grad_tensors: Sequence, retain_graph: bool,
                     continue
                 g = results[i] if i < len(results) else None
                 if isinstance(edge, list):
-                    pairs = [(e, gi, meta) for e, gi, meta in zip(edge, g or [None] * len(edge), node.input_meta[i])]
+                    grads_i = g if g is not None else [None] * len(edge)
+                    pairs = list(zip(edge, grads_i, node.input_meta[i]))
                 else:
                     pairs = [(edge, g, node.input_meta[i])]
                 for e, gi, meta in pairs:
@@ -396,7 +405,7 @@ def _make_grads(outputs: list, grad_outputs) -> list:
     rt = _runtime()
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
-    grad_outputs = _as_tensor_list(grad_outputs) if getattr(type(grad_outputs), "_ts_tensor", False) else list(grad_outputs)
+    grad_outputs = _as_tensor_list(grad_outputs)
     if len(grad_outputs) != len(outputs):
         raise RuntimeError(f"grad can be implicitly created only for scalar outputs"
                            if not grad_outputs else

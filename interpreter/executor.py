@@ -291,12 +291,28 @@ def _prepare_op(pg: PreparedGraph, node: G.Node) -> Step:
     widen = _widened_ints(node)
     direct = pg.direct and _runs_without_handler(op)
     if not any(widen) and len(outs) == 1 and len(op.schema.returns) == 1 and len(ins) in (1, 2):
-        return _fast_scalar_op(op, ins, outs[0]) if direct else _fast_bound_op(op, ins, outs[0])
+        if direct:
+            return _fast_scalar_op(op, ins, outs[0], [_constant_input(v) for v in node.inputs])
+        return _fast_bound_op(op, ins, outs[0])
     return _make_general_op(op, list(zip(ins, widen)), outs, direct)
 
 
-def _fast_scalar_op(op: registry.OpDef, ins: list[int], o: int) -> Step:
-    """Unary and binary ops on Python values: the interpreter's hot path."""
+_NOT_CONSTANT = object()
+
+
+def _constant_input(v: G.Value) -> Any:
+    """The value of an immutable constant input (baked into the step), else _NOT_CONSTANT."""
+    node = v.node
+    if node is not None and node.kind == G.CONSTANT:
+        value = node.attrs.get("value")
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+    return _NOT_CONSTANT
+
+
+def _fast_scalar_op(op: registry.OpDef, ins: list[int], o: int, consts: list) -> Step:
+    """Unary and binary ops on Python values: the interpreter's hot path. A constant operand
+    is held by the step itself rather than read from the frame."""
     fn = op.impl
     if len(ins) == 1:
         (a,) = ins
@@ -305,6 +321,15 @@ def _fast_scalar_op(op: registry.OpDef, ins: list[int], o: int) -> Step:
             f[o] = fn(f[a])
         return op1
     a, b = ins
+    ca, cb = consts
+    if ca is _NOT_CONSTANT and cb is not _NOT_CONSTANT:
+        def op2_const_right(f):
+            f[o] = fn(f[a], cb)
+        return op2_const_right
+    if cb is _NOT_CONSTANT and ca is not _NOT_CONSTANT:
+        def op2_const_left(f):
+            f[o] = fn(ca, f[b])
+        return op2_const_left
 
     def op2(f):
         f[o] = fn(f[a], f[b])
@@ -666,9 +691,10 @@ def _prepare_call_method(pg: PreparedGraph, node: G.Node) -> Step:
 def _prepare_create_object(pg: PreparedGraph, node: G.Node) -> Step:
     cls = node.attrs["cls"]
     (o,) = pg.outs(node)
+    program = pg.program
 
     def create_object(f):
-        f[o] = ScriptObject(cls)
+        f[o] = ScriptObject(cls, program)
     return create_object
 
 

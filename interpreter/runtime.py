@@ -61,10 +61,12 @@ def wrap(arr: np.ndarray):
     return t
 
 
-def _wrap_view(arr: np.ndarray, src):
+def _wrap_view(arr: np.ndarray, src, autograd_view: bool = True):
+    """A view of ``src``'s storage; ``detach`` shares the version counter but is no autograd view."""
     t = wrap(arr)
     t._version = src._version
-    t._base = src._base if src._base is not None else src
+    if autograd_view:
+        t._base = src._base if src._base is not None else src
     return t
 
 
@@ -105,7 +107,7 @@ def check_saved(t) -> None:
 
 class _Plan:
     __slots__ = ("tensor_idx", "list_idx", "view", "inplace", "nondiff", "returns", "rg_idx",
-                 "device_idx")
+                 "device_idx", "fast")
 
     def __init__(self, op: OpDef):
         params = op.schema.params
@@ -130,6 +132,9 @@ class _Plan:
         self.device_idx = next((i for i, p in enumerate(params)
                                 if p.type.kind == "Device"
                                 or (p.type.kind == "optional" and p.type.args[0].kind == "Device")), None)
+        self.fast = (not self.list_idx and self.device_idx is None and not self.inplace
+                     and not self.view and self.returns == "T" and self.rg_idx is None
+                     and 0 in self.tensor_idx)
 
 
 _plans: dict = {}
@@ -192,6 +197,35 @@ class RuntimeHandler(Handler):
     def process(self, op: OpDef, args: tuple) -> Any:
         plan = _plans.get(op) or _plan(op)
         raw = list(args)
+        if plan.fast:  # tensors by value, one fresh Tensor out: the common pointwise case
+            needs_grad = False
+            for i in plan.tensor_idx:
+                a = raw[i]
+                if a is not None:
+                    if a._saved_version is not None:
+                        check_saved(a)
+                    raw[i] = a._data
+                    if a._requires_grad:
+                        needs_grad = True
+            try:
+                out = op.impl(*raw)
+            except Exception as e:  # kernels' failures come out as PyTorch's exception types
+                err = translate_error(e, op, raw, plan)
+                if err is e:
+                    raise
+                raise err from None
+            if out is raw[0]:
+                return args[0]  # the op returned its input unchanged (contiguous, to same dtype)
+            if type(out) is not np.ndarray:
+                out = np.asarray(out)
+            result = _new(_Tensor)
+            result._data = out
+            result._version = [0]
+            result._requires_grad = False
+            result._grad_fn = None
+            if needs_grad and autograd._grad_enabled and not plan.nondiff:
+                _record(op, args, (result,), result)
+            return result
         needs_grad = False
         for i in plan.tensor_idx:
             a = raw[i]
@@ -232,7 +266,11 @@ class RuntimeHandler(Handler):
                 return args[0]  # the op returned its input unchanged (contiguous, to same dtype)
             if type(out) is not np.ndarray:
                 out = np.asarray(out)
-            result = _wrap_view(out, args[plan.tensor_idx[0]]) if plan.view else wrap(out)
+            # reshape/flatten are views only when the strides allow; their copies own storage
+            if plan.view and np.may_share_memory(out, raw[plan.tensor_idx[0]]):
+                result = _wrap_view(out, args[plan.tensor_idx[0]], not plan.nondiff)
+            else:
+                result = wrap(out)
             if plan.rg_idx is not None and raw[plan.rg_idx]:
                 _set_requires_grad(result, True)
             if record:
@@ -243,7 +281,7 @@ class RuntimeHandler(Handler):
         outs = [o if type(o) is np.ndarray else np.asarray(o) for o in out]
         if plan.view:
             src = args[plan.tensor_idx[0]] if plan.tensor_idx else args[plan.list_idx[0]][0]
-            results = [_wrap_view(o, src) for o in outs]
+            results = [_wrap_view(o, src, not plan.nondiff) for o in outs]
         else:
             results = [wrap(o) for o in outs]
         packed = tuple(results) if ret == "tuple" else list(results)
@@ -440,6 +478,17 @@ def _make_binder(op: OpDef, nargs: int, kwnames: tuple) -> Optional[Callable]:
                 out.append(default)
         return out
     return binder
+
+
+def resolve_unary(cache: dict, key_name: str, candidates: Callable[[], list], self):
+    """``self.name()`` with no other arguments: the overload cached per ``type(self)``."""
+    entry = cache.get(type(self))
+    if entry is None:
+        op, bound = resolve(candidates(), (self,), {}, key_name)
+        if not _cacheable((type(self),)) or _make_binder(op, 1, ()) is None:
+            return op, tuple(bound)
+        entry = cache[type(self)] = (op, tuple(bound[1:]))
+    return entry[0], (self,) + entry[1]
 
 
 def call_cached(key_name: str, candidates: Callable[[], list], args: tuple, kwargs: dict, what: str):

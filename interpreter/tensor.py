@@ -10,7 +10,7 @@ registered with ``method=True`` (so adding an op adds its method), operators res
 from __future__ import annotations
 
 import numbers
-from typing import Any, Optional
+from typing import Optional
 
 import numpy as np
 
@@ -18,7 +18,7 @@ from ..jit.ir import dtypes
 from ..jit.ops import registry
 from ..jit.ops.registry import (BINARY_OPERATORS, COMPARISON_OPERATORS, methods, overloads)
 from . import autograd, runtime
-from .runtime import call_cached, dtype_of, try_call_cached, wrap
+from .runtime import call_cached, dtype_of, resolve_unary, try_call_cached, wrap
 
 
 class Size(tuple):
@@ -279,6 +279,9 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return iter([self[i] for i in range(self._data.shape[0])])
 
+    def __contains__(self, element) -> bool:
+        return bool((self == element).any())
+
     def __bool__(self) -> bool:
         if self._data.size != 1:
             raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
@@ -405,7 +408,9 @@ def _float_formatter(values: np.ndarray):
     finite = values[np.isfinite(values)].astype(np.float64)
     if finite.size == 0:
         return lambda v: _nonfinite(v) or f"{v:.4f}"
-    absmax, absmin = np.abs(finite).max(), np.abs(finite).min()
+    nonzero = np.abs(finite[finite != 0])
+    absmax = nonzero.max() if nonzero.size else 0.0
+    absmin = nonzero.min() if nonzero.size else 0.0
     if np.all(finite == np.round(finite)) and absmax < 1e8:
         def fmt(v):
             return _nonfinite(v) or f"{v:.0f}."
@@ -501,8 +506,13 @@ def _make_method(name: str):
     candidates = _method_candidates(name)
     what = f"Tensor.{name}"
 
+    unary_cache: dict = {}
+
     def method(self, *args, **kwargs):
-        return call_cached(what, candidates, (self,) + args, kwargs, what)
+        if args or kwargs:
+            return call_cached(what, candidates, (self,) + args, kwargs, what)
+        op, bound = resolve_unary(unary_cache, what, candidates, self)
+        return registry._handlers[-1].process(op, bound)
 
     method.__name__ = name
     method.__qualname__ = f"Tensor.{name}"
@@ -545,9 +555,11 @@ def _inplace(name: str):
 
 def _unary(name: str):
     candidates = _op_candidates(name)
+    cache: dict = {}
 
     def op(self):
-        return call_cached(name, candidates, (self,), {}, name)
+        op_, bound = resolve_unary(cache, name, candidates, self)
+        return registry._handlers[-1].process(op_, bound)
     return op
 
 

@@ -18,12 +18,26 @@ def is_tensor(value: Any) -> bool:
 
 
 class ScriptObject:
-    """An instance of a script class: its static ClassType and its attributes."""
+    """An instance of a script class: its static ClassType and its attributes. Methods are the
+    program's graphs ``Class.method``; from Python they are reached as bound callables."""
 
-    __slots__ = ("_ts_type", "__dict__")
+    __slots__ = ("_ts_type", "_ts_program", "__dict__")
 
-    def __init__(self, cls: T.ClassType):
+    def __init__(self, cls: T.ClassType, program: Any = None):
         self._ts_type = cls
+        self._ts_program = program
+
+    def __getattr__(self, name: str):
+        program = self._ts_program
+        if program is None or name.startswith("__"):
+            raise AttributeError(f"'{self._ts_type.class_name}' object has no attribute '{name}'")
+        qualified = program.method_name(self._ts_type, name)
+        if qualified not in program.graphs:
+            raise AttributeError(f"'{self._ts_type.class_name}' object has no attribute '{name}'")
+        from .executor import run_prepared
+
+        prepared = program.prepared(qualified)
+        return lambda *args: run_prepared(prepared, (self, *args))
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{k}={v!r}" for k, v in self.__dict__.items())

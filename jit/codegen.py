@@ -13,6 +13,7 @@ from __future__ import annotations
 import keyword
 import math
 import re
+import textwrap
 from typing import Optional
 
 from .ir import dtypes
@@ -80,9 +81,9 @@ def literal(value, t: Optional[T.Type] = None) -> str:
         return f"({value})" if value < 0 else str(value)
     if isinstance(value, float):
         if math.isnan(value):
-            return 'float("nan")'
+            return "math.nan"
         if math.isinf(value):
-            return 'float("inf")' if value > 0 else 'float("-inf")'
+            return "math.inf" if value > 0 else "(-math.inf)"
         text = repr(value)
         return f"({text})" if value < 0 or text.startswith("-") else text
     if isinstance(value, str):
@@ -136,6 +137,13 @@ class _Printer:
         self.depth = 1
         self.returned: set = set()
 
+    def collect_returns(self, graph: Graph) -> None:
+        """Values some block returns (returns are not uses, but such values need a name)."""
+        self.returned = set(graph.outputs)
+        for n in graph.nodes():
+            for b in n.blocks:
+                self.returned.update(b.returns)
+
     # -------------------------------------------------------------- names and references
 
     def fresh(self, base: str) -> str:
@@ -181,16 +189,20 @@ class _Printer:
 
     # -------------------------------------------------------------- functions
 
-    def function(self, graph: Graph, name: Optional[str] = None) -> str:
+    def function(self, graph: Graph, name: Optional[str] = None, method: bool = False) -> str:
         fname = re.sub(r"\W", "_", name or graph.name)
-        self.returned = set(graph.outputs)
-        for n in graph.nodes():
-            for b in n.blocks:
-                self.returned.update(b.returns)
+        self.collect_returns(graph)
         params = []
-        for v in graph.inputs:
+        for k, v in enumerate(graph.inputs):
+            if method and k == 0:
+                self.names[v] = "self"
+                params.append("self")
+                continue
             params.append(f"{self.name(v, v.name or 'arg')}: {type_source(v.type)}")
         ret = graph.outputs[0].type if len(graph.outputs) == 1 else T.TupleType(tuple(v.type for v in graph.outputs))
+        signature = getattr(graph, "signature", None)
+        if signature is not None and len(graph.outputs) == 1 and T.is_subtype(ret, signature.returns):
+            ret = signature.returns
         header = f"def {fname}({', '.join(params)}) -> {type_source(ret)}:"
         self.block(graph.block)
         outs = graph.outputs
@@ -414,6 +426,8 @@ class _Printer:
 
     def node_RangeLength(self, node: Node, siblings) -> None:
         lo, hi, step = (self.ref(v) for v in node.inputs)
+        self.emit(f"if {step} == 0:")
+        self.emit("    raise ValueError(\"range() arg 3 must not be zero\")")
         self.assign(node.output, f"max(0, ({hi} - {lo} + {step} - 1) // {step}) if {step} > 0 "
                                  f"else max(0, ({lo} - {hi} - {step} - 1) // (0 - {step}))")
 
@@ -548,15 +562,38 @@ def _matching_restore(nodes: list, k: int) -> Optional[int]:
 
 
 def graph_to_source(obj, name: Optional[str] = None) -> str:
-    """TensorScript source for a Graph, or for every function graph of a lowered module."""
+    """TensorScript source for a Graph (a function; a method when its name is ``Class.m``), or
+    for a lowered module: its classes, its functions, then its top-level statements."""
     if isinstance(obj, Graph):
-        return _Printer().function(obj, name)
+        qualified = name or obj.name
+        if "." in qualified:
+            return _Printer().function(obj, qualified.rsplit(".", 1)[1], method=True)
+        return _Printer().function(obj, qualified)
     graphs = getattr(obj, "graphs", obj)
-    parts = []
+    classes: dict = {}
+    functions, main = [], None
     for key, g in graphs.items():
-        if "." in key or key == "__main__":
-            continue
-        parts.append(_Printer().function(g, key))
+        if key == "__main__":
+            main = g
+        elif "." in key:
+            cls, method = key.rsplit(".", 1)
+            classes.setdefault(cls, []).append((method, g))
+        else:
+            functions.append(_Printer().function(g, key))
+    parts = []
+    for cls, methods in classes.items():
+        # __init__ first: it declares the attributes the other methods use
+        methods.sort(key=lambda item: item[0] != "__init__")
+        body = [textwrap.indent(_Printer().function(g, m, method=True), "    ") for m, g in methods]
+        parts.append(f"class {cls}:\n" + "\n".join(body))
+    parts.extend(functions)
+    if main is not None:
+        printer = _Printer()
+        printer.depth = 0
+        printer.collect_returns(main)
+        printer.block(main.block)
+        if printer.lines:
+            parts.append("\n".join(printer.lines) + "\n")
     return "\n\n".join(parts)
 
 

@@ -184,6 +184,7 @@ class _FunctionLowering:
     def __init__(self, fdef: A.FunctionDef, name: str, self_type=None):
         self.fdef = fdef
         self.graph = Graph(name)
+        self.graph.signature = fdef.type
         self.block = self.graph.block
         self.env = Env()
         self.self_type = self_type
@@ -192,6 +193,7 @@ class _FunctionLowering:
         self.declared: dict = {RET: self.ret_type, DID_RETURN: T.BoolType,
                                SKIP: T.BoolType, STOP: T.BoolType}
         self.loop_depth = 0
+        self.loop_types: dict = {}  # carried variable -> the type of its loop parameter
 
     # -------------------------------------------------------------- driver
 
@@ -300,15 +302,20 @@ class _FunctionLowering:
 
     # -------------------------------------------------------------- structured control flow
 
-    def merged_type(self, name: str, values: list) -> T.Type:
+    def merged_type(self, name: str, types: list) -> T.Type:
+        """The type a variable has where values of ``types`` meet (an If or a loop): their
+        unification, else the declared type (the return value always has the declared type)."""
         declared = self.declared.get(name)
-        if declared is not None and all(T.is_subtype(v.type, declared) for v in values):
+        fits = declared is not None and all(T.is_subtype(t, declared) for t in types)
+        if fits and name == RET:
             return declared
-        t = values[0].type
-        for v in values[1:]:
-            u = T.unify(t, v.type)
+        t = types[0]
+        for other in types[1:]:
+            u = T.unify(t, other)
             if u is None:
-                u = t if T.is_subtype(v.type, t) else v.type
+                if fits:
+                    return declared
+                u = t if T.is_subtype(other, t) else other
             t = u
         return t
 
@@ -339,7 +346,7 @@ class _FunctionLowering:
                 if values[0] is not None and self.env.get(name) is not values[0]:
                     self.env.set(name, values[0])
                 continue
-            known = [v for v in values if v is not None]
+            known = [v.type for v in values if v is not None]
             t = self.merged_type(name, known)
             for i, (block, env) in enumerate(envs):
                 v = values[i]
@@ -371,15 +378,18 @@ class _FunctionLowering:
         i = block.add_param(T.IntType, index_name)
         env = Env(self.env)
         for name, v in zip(carried, pre):
-            t = self.declared.get(name) or v.type
+            t = self.loop_types.get(name) or v.type
             env.set(name, block.add_param(t, _FLAG_NAMES.get(name, name)))
         with self.scope(block, env):
             flags = body_fn(i) or frozenset()
             if flags & {"break", "return"}:
                 stop = env.get(STOP)
-                cont = self.emit_if(stop, lambda: self.const(False, span=span),
-                                    (lambda: cond_fn()) if cond_fn else (lambda: self.const(True, span=span)),
-                                    span, T.BoolType)
+                if cond_fn is None and resolve("__not__", [T.BoolType]):
+                    cont = self.call_op("__not__", [stop], span, out_type=T.BoolType)
+                else:
+                    cont = self.emit_if(stop, lambda: self.const(False, span=span),
+                                        (lambda: cond_fn()) if cond_fn else (lambda: self.const(True, span=span)),
+                                        span, T.BoolType)
             elif cond_fn is not None:
                 cont = cond_fn()
             else:
@@ -401,19 +411,9 @@ class _FunctionLowering:
                 continue
             if self.env.get(name) is not None:
                 carried.append(name)
-                self._widen_declared(name, body)
+                types = [self.env.get(name).type] + _store_types(body, name)
+                self.loop_types[name] = self.merged_type(name, types)
         return carried
-
-    def _widen_declared(self, name: str, body: list) -> None:
-        if name in self.declared:
-            return
-        t = self.env.get(name).type
-        for st in _store_types(body, name):
-            u = T.unify(t, st)
-            if u is not None:
-                t = u
-        if t != self.env.get(name).type:
-            self.declared[name] = t
 
     def prepare_exits(self, body: list, span) -> frozenset:
         """Before a loop: define the return flags it may carry."""
@@ -852,7 +852,7 @@ class _FunctionLowering:
         else:
             s = abs(step_const)
             lo, hi = (start, stop) if step_const > 0 else (stop, start)
-            diff = self.call_op("sub", [hi, lo], span)
+            diff = hi if _is_zero(lo) else self.call_op("sub", [hi, lo], span)
             if s != 1:
                 diff = self.call_op("add", [diff, self.const(s - 1, span=span)], span)
                 diff = self.call_op("floor_divide", [diff, self.const(s, span=span)], span)
@@ -936,6 +936,9 @@ class _FunctionLowering:
         return self.op_node(op, [b, a] if e.swapped else [a, b], e.span, e.type)
 
     def expr_UnaryOp(self, e) -> Value:
+        literal = _literal_number(e.operand)
+        if e.op == "-" and literal is not None and e.type in (T.IntType, T.FloatType):
+            return self.const(-literal, e.type, e.span)  # a negative literal
         v = self.expr(e.operand)
         if isinstance(e.target, R.OpDef):
             return self.op_node(e.target, [v], e.span, e.type)
@@ -1248,6 +1251,23 @@ def _static_value(test) -> Optional[bool]:
     if isinstance(target, TG.SpecialTarget) and target.kind in ("isinstance", "is", "is_scripting"):
         return target.value
     return None
+
+
+def _is_zero(v: Value) -> bool:
+    node = v.node
+    return node is not None and node.kind == G.CONSTANT and node.attrs.get("value") == 0 \
+        and type(node.attrs.get("value")) is int
+
+
+def _literal_number(e):
+    """The value of an int/float literal or named numeric constant (``math.inf``), else None."""
+    if isinstance(e, A.Constant):
+        value = e.value
+    elif isinstance(getattr(e, "target", None), TG.ConstantTarget):
+        value = e.target.value
+    else:
+        return None
+    return value if type(value) in (int, float) else None
 
 
 def _static_int(e) -> Optional[int]:

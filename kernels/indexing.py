@@ -16,7 +16,7 @@ REDUCE_MODES = {"assign": ASSIGN, "add": ADD, "sum": ADD, "multiply": MULTIPLY, 
 
 @njit(cache=True, error_model="numpy")
 def scatter_flat(out, base, index, stride, size, src, mode):
-    """``out[base[i] + index[i] * stride] (op)= src[i]`` for each i; ``index`` must be in [0, size)."""
+    """``out[base[i] + index[i] * stride] (op)= src[i]`` for each i, ``index`` in [0, size)."""
     for i in range(index.shape[0]):
         j = index[i]
         if j < 0 or j >= size:
@@ -40,7 +40,7 @@ def scatter_flat(out, base, index, stride, size, src, mode):
 
 @njit(cache=True, error_model="numpy")
 def index_add_3d(out, index, src, alpha):
-    """``out[:, index[j], :] += alpha * src[:, j, :]`` with ``out`` and ``src`` as (outer, n, inner)."""
+    """``out[:, index[j], :] += alpha * src[:, j, :]``; ``out``, ``src`` are (outer, n, inner)."""
     n = out.shape[1]
     for j in range(index.shape[0]):
         t = index[j]
@@ -68,8 +68,8 @@ def scatter(out: np.ndarray, dim: int, index: np.ndarray, src: np.ndarray, mode:
     flat_out = out.reshape(-1)
     if index.ndim == 0:
         base = base.reshape(1)
-    bad = scatter_flat(flat_out, base.reshape(-1), np.ascontiguousarray(index,
-                                                                        dtype=np.int64).reshape(-1),
+    flat_index = np.ascontiguousarray(index, dtype=np.int64).reshape(-1)
+    bad = scatter_flat(flat_out, base.reshape(-1), flat_index,
                        strides[dim] if out.ndim else 0, out.shape[dim] if out.ndim else 1,
                        np.ascontiguousarray(src).reshape(-1), mode)
     return int(bad)

@@ -152,3 +152,22 @@ def adaptive_avg_pool2d_backward_kernel(gy, gx, hs, he, ws, we):
                 for r in range(hs[i], he[i]):
                     for c in range(ws[j], we[j]):
                         gx[b, r, c] += g
+
+
+@njit(cache=True, error_model="numpy")
+def adaptive_max_pool2d_kernel(x, out, idx, hs, he, ws, we):
+    nb, _, w = x.shape
+    _, oh, ow = out.shape
+    for b in range(nb):
+        for i in range(oh):
+            for j in range(ow):
+                best = -np.inf
+                best_at = -1
+                for r in range(hs[i], he[i]):
+                    for c in range(ws[j], we[j]):
+                        v = x[b, r, c]
+                        if best_at == -1 or v > best or np.isnan(v):
+                            best = v
+                            best_at = r * w + c
+                out[b, i, j] = best
+                idx[b, i, j] = best_at

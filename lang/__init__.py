@@ -13,3 +13,8 @@ from .compiler import *  # noqa: E402,F401,F403  script, CompilationUnit, jit, t
 from .compiler import __all__ as _compiler_names  # noqa: E402
 
 __all__ = ["CompileError", "LoadError", "ScriptError", "nn"] + list(_eager_names) + list(_compiler_names)
+from .tracing import trace, TracerWarning  # noqa: E402
+from .serialization import save, load, load_safetensors, save_safetensors  # noqa: E402
+
+jit.trace = trace  # noqa: F405
+__all__ += ["trace", "TracerWarning", "save", "load", "load_safetensors", "save_safetensors"]

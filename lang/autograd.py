@@ -1,7 +1,7 @@
 """``ts.autograd``: ``grad``, ``backward``, ``gradcheck`` and the grad-mode switches."""
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable
 
 import numpy as np
 

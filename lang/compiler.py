@@ -53,10 +53,12 @@ def _stage(stage: str, fn: Callable, *args, **kwargs):
         return fn(*args, **kwargs)
     except CompileError:
         raise
-    except RecursionError as exc:
-        raise CompileError(f"the program is nested too deeply to compile ({stage})") from exc
+    except RecursionError:
+        raise CompileError(f"the program is nested too deeply to compile ({stage})") from None
     except Exception as exc:  # the user gets a CompileError, never an internal traceback
-        raise _internal_error(exc, stage) from exc
+        err = _internal_error(exc, stage)
+        err.internal = exc  # kept for whoever debugs the compiler
+        raise err from None
 
 
 def _merge_modules(modules: list):
@@ -403,7 +405,11 @@ class ScriptFunction:
         pg = self._prepared
         if pg is None:
             pg = self._prepared = self._compiled.program.prepared(self.name)
-        return self._normalise(run_prepared(pg, values))
+        try:
+            return self._normalise(run_prepared(pg, values))
+        except ScriptError as err:
+            # The script traceback is in the message; the executor's Python frames are noise.
+            raise err.with_traceback(None) from None
 
 
 # ------------------------------------------------------------------ CompilationUnit
@@ -505,14 +511,18 @@ class _PySource:
         self.filename = filename
         self.text = "\n" * max(first - 1, 0) + "\n".join(body_lines)
 
-    def loaded_names(self) -> list[str]:
+    def names(self) -> tuple[set, set]:
+        """The names the function reads, and those it calls (``name(...)``)."""
+        loaded: set = set()
+        called: set = set()
         if self.tree is None:
-            return []
-        names = []
+            return loaded, called
         for node in _pyast.walk(self.tree):
             if isinstance(node, _pyast.Name) and isinstance(node.ctx, _pyast.Load):
-                names.append(node.id)
-        return names
+                loaded.add(node.id)
+            elif isinstance(node, _pyast.Call) and isinstance(node.func, _pyast.Name):
+                called.add(node.func.id)
+        return loaded, called
 
 
 def _environment(fn: Callable) -> dict:
@@ -531,39 +541,36 @@ def _is_python_function(obj: Any) -> bool:
     return isinstance(obj, _pytypes.FunctionType)
 
 
-def _collect(fn: Callable) -> tuple[list, dict, list]:
-    """``fn`` and every Python function it calls by name, callees first; captured constants."""
+def _collect(fn: Callable) -> tuple[list, dict]:
+    """The sources of ``fn`` and of every Python function it calls by name (callees first), and
+    the Python globals it reads that are constants (int, float, bool, str)."""
     order: list = []
     seen: set = set()
     constants: dict = {}
-    names: list = []
 
-    def visit(f: Callable, name: str) -> None:
+    def visit(f: Callable) -> None:
         if id(f) in seen:
             return
         seen.add(id(f))
         src = _PySource(f)
         env = _environment(f)
-        for loaded in src.loaded_names():
-            value = env.get(loaded, _NO_VALUE)
-            if value is _NO_VALUE:
-                continue
+        loaded, called = src.names()
+        for name in sorted(loaded):
+            value = env.get(name, _NO_VALUE)
             if isinstance(value, ScriptFunction) and value._python_fn is not None:
                 value = value._python_fn
-            if _is_python_function(value) and getattr(value, "__module__", None) not in ("typing",):
-                if getattr(value, "_ts_ignore", False):
-                    continue
-                visit(value, loaded)
-            elif isinstance(value, _CONSTANT_TYPES) and not isinstance(value, type):
-                constants.setdefault(loaded, value)
+            if name in called and _is_python_function(value):
+                if not getattr(value, "_ts_ignore", False):
+                    visit(value)
+            elif isinstance(value, _CONSTANT_TYPES):
+                constants.setdefault(name, value)
         order.append(src)
-        names.append(name)
 
-    visit(fn, fn.__name__)
-    return order, constants, names
+    visit(fn)
+    return order, constants
 
 
-def script(obj: Any, optimize: Any = None, _frames_up: int = 0, _rcb: Any = None):
+def script(obj: Any, optimize: Any = None, example_inputs: Any = None):
     """Compile a Python function (and the Python functions it calls) into a ScriptFunction."""
     if not _jit_enabled():
         return obj
@@ -576,7 +583,7 @@ def script(obj: Any, optimize: Any = None, _frames_up: int = 0, _rcb: Any = None
     if not _is_python_function(obj):
         kind = type(obj).__name__
         raise NotImplementedError(f"ts.script of a {kind} is not supported yet: pass a function")
-    sources, constants, _ = _collect(obj)
+    sources, constants = _collect(obj)
     modules = [_parse(src.text, src.filename) for src in sources]
     compiled = _Compiled(modules, constants)
     if obj.__name__ not in compiled.graphs:
@@ -585,15 +592,12 @@ def script(obj: Any, optimize: Any = None, _frames_up: int = 0, _rcb: Any = None
 
 
 def trace(fn: Callable, example_inputs: Any = None, *args, **kwargs):
-    """Record the ops ``fn`` applies to ``example_inputs`` into a graph."""
+    """Record the ops ``fn`` applies to ``example_inputs`` into a graph (see ``tracing``)."""
     try:
-        from .jit import trace as _trace_mod  # the tracer, once it exists
+        from .tracing import trace as impl
     except ImportError:
-        _trace_mod = None
-    impl = _trace_mod if callable(_trace_mod) else getattr(_trace_mod, "trace", None)
-    if impl is None or impl is trace:
-        raise NotImplementedError("ts.trace is not available yet: tracing is not implemented in "
-                                  "this version (use ts.script or ts.CompilationUnit)")
+        raise NotImplementedError("ts.trace is not available in this build: use ts.script or "
+                                  "ts.CompilationUnit") from None
     return impl(fn, example_inputs, *args, **kwargs)
 
 
@@ -668,4 +672,4 @@ for _name, _value in {
 }.items():
     setattr(jit, _name, _value)
 
-__all__ = ["script", "trace", "CompilationUnit", "ScriptFunction", "jit"]
+__all__ = ["script", "CompilationUnit", "ScriptFunction", "jit"]

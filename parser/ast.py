@@ -191,6 +191,9 @@ class FunctionDef(Stmt):
     decorators: list[Expr] = field(default_factory=list)
     # Filled by the type checker: the FunctionType (parameter and return types).
     type: Any = field(default=None, repr=False, kw_only=True)
+    # TorchScript's signature comment, the text after "# type:" on the line below the
+    # header, e.g. "(int, List[float]) -> Tensor"; None when there is none.
+    type_comment: Optional[str] = field(default=None, repr=False, kw_only=True)
 
 
 @dataclass(eq=False)
@@ -223,6 +226,8 @@ class ImportFrom(Stmt):
 class Assign(Stmt):
     targets: list[Expr]  # a = b = value has two targets
     value: Expr
+    # TorchScript's "x = []  # type: List[int]": the text after "# type:", or None.
+    type_comment: Optional[str] = field(default=None, repr=False, kw_only=True)
 
 
 @dataclass(eq=False)
@@ -330,7 +335,7 @@ class Module(Node):
 def iter_child_nodes(node: Node):
     """Yield the direct child nodes of ``node`` (fields that are nodes or lists of nodes)."""
     for name in node.__dataclass_fields__:
-        if name in ("span", "type", "bound", "source", "swapped", "op_target"):
+        if name in ("span", "type", "bound", "source", "swapped", "op_target", "type_comment"):
             continue
         # On expressions these hold what the checker resolved; on statements and
         # comprehensions they are the assigned-to expressions.

@@ -3,9 +3,11 @@ that build parser/ast.py nodes while it reduces.
 
 Conventions of the AST the parser produces:
 
-- Every node has a span (1-based, end exclusive). A parenthesized expression has the span of
-  what is inside the parentheses, as in Python's ``ast``; tuples, lists and calls include
-  their brackets. A function or class starts at ``def``/``class``, not at its decorators.
+- Every node has a span (1-based lines and columns, columns in characters, end exclusive).
+  A parenthesized expression's span includes its parentheses, so ``(a + b) * c`` starts at
+  the '('; tuples, lists, calls and subscripts include their brackets. A function or class
+  starts at ``def``/``class``, not at its decorators. An f-string field's expression has
+  its place in the file.
 - ``elif`` is an ``If`` nested alone in ``orelse``. A docstring stays an ``ExprStmt`` whose
   value is a str ``Constant``, the first statement of its body.
 - ``a < b < c`` is one ``Compare`` (Python's chained meaning). ``-1`` is ``UnaryOp('-',
@@ -19,7 +21,9 @@ Conventions of the AST the parser produces:
   ``Constant(None)`` and ``Constant(Ellipsis)``.
 
 Python constructs TensorScript does not accept parse, and are reported together with a
-message that names them; text that is not Python stops at the first syntax error.
+message that names them; text that is not Python stops at the first syntax error. Limits
+(syntax_errors.py): 100 nested brackets, 100 indentation levels, expressions 200 levels
+deep, so that no later stage that recurses over the tree can exhaust Python's stack.
 """
 from __future__ import annotations
 
@@ -58,10 +62,16 @@ def parse_module(text: str, name: str = "<string>", line_offset: int = 0) -> ast
 
 
 def parse_expression(text: str, name: str = "<string>", line_offset: int = 0) -> ast.Expr:
-    """Parse one expression (an annotation, a default written as text)."""
-    module = parse_module(f"({text}\n)", name, line_offset)
+    """Parse one expression (a type written as a string, say); spans are relative to
+    ``text`` as parse_module's are."""
+    if "\n" in text.strip() or text[:1].isspace():
+        # Newlines are only insignificant inside brackets; the spans keep the text's own
+        # columns from the second line on, and the first line moves right by one.
+        text = "(" + text + ")"
+    module = parse_module(text, name, line_offset)
     if len(module.body) != 1 or not isinstance(module.body[0], ast.ExprStmt):
-        raise CompileError("expected an expression", line_offset + 1, 1)
+        span = module.body[0].span if module.body else None
+        raise CompileError.at(span, errors.message("expected_expression"), errors.SYNTAX)
     return module.body[0].value
 
 
@@ -90,7 +100,7 @@ def _grammar_text() -> str:
     return resources.files("tensorscript.grammar").joinpath("tensorscript.lark").read_text()
 
 
-class _Token:
+class Token:
     """A token: its terminal's name, its text, and where it is (1-based, end exclusive)."""
 
     __slots__ = ("type", "value", "line", "column", "end_line", "end_column")
@@ -106,8 +116,6 @@ class _Token:
     def __repr__(self) -> str:
         return f"Token({self.type}, {self.value!r}, {self.line}:{self.column})"
 
-
-Token = _Token
 
 _OPENERS = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
 _CLOSERS = {"RPAR": "LPAR", "RSQB": "LSQB", "RBRACE": "LBRACE"}
@@ -143,9 +151,11 @@ class _Lexer:
             (t for t in terminals if t.pattern.value not in self.keywords or
              not isinstance(t.pattern, PatternStr)),
             key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
-        # What the grammar ignores (spaces, line continuations, comments) is matched in
-        # front of every token, in the same regular expression.
-        skip = "|".join(t.pattern.to_regexp() for t in ordered if t.name in ignore)
+        # What the grammar ignores (spaces, line continuations) is matched in front of every
+        # token, in the same regular expression. A comment is left to the newline token that
+        # ends its line, where "# type:" comments are found.
+        skip = "|".join(t.pattern.to_regexp() for t in ordered
+                        if t.name in ignore and t.name != "COMMENT")
         self.master = re.compile(
             f"(?:{skip})*(?:" + "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})"
                                          for t in ordered if t.name not in ignore) + ")")
@@ -165,7 +175,8 @@ class _Lexer:
         line, line_start = 1, 0
         first = self.skip.match(text).end()
         if first < n and text[first] not in "#\n" and first > 0:
-            append(_error_token(SyntaxProblem("unexpected indent", 1, first + 1), 1, first + 1))
+            problem = SyntaxProblem(errors.message("unexpected_indent"), 1, first + 1)
+            append(_error_token(problem, 1, first + 1))
             return tokens
         while pos < n:
             m = match(text, pos)
@@ -186,10 +197,10 @@ class _Lexer:
             if start != pos and text.find("\\", pos, start) >= 0:
                 line, line_start = _advance(text, pos, start, line, line_start)
             if kind == "NAME":
-                append(_Token(keywords.get(value, kind), value, line, start - line_start + 1,
+                append(Token(keywords.get(value, kind), value, line, start - line_start + 1,
                               line, end - line_start + 1))
             elif kind not in special:
-                append(_Token(kind, value, line, start - line_start + 1,
+                append(Token(kind, value, line, start - line_start + 1,
                               line, end - line_start + 1))
             elif kind == "_NEWLINE" or kind == "STRING":
                 start_line, col = line, start - line_start + 1
@@ -197,7 +208,7 @@ class _Lexer:
                 if newlines:
                     line += newlines
                     line_start = start + value.rfind("\n") + 1
-                token = _Token(kind, value, start_line, col, line, end - line_start + 1)
+                token = Token(kind, value, start_line, col, line, end - line_start + 1)
                 if kind == "STRING":
                     append(token)
                 elif not brackets:
@@ -212,21 +223,21 @@ class _Lexer:
                     brackets.append(kind)
                     if len(brackets) > errors.MAX_BRACKET_DEPTH:
                         append(_error_token(SyntaxProblem(
-                            f"too many nested brackets (the limit is {errors.MAX_BRACKET_DEPTH})",
+                            errors.message("too_many_brackets", limit=errors.MAX_BRACKET_DEPTH),
                             line, col, code=errors.LIMIT), line, col))
                         return tokens
                 elif not brackets or brackets[-1] != _CLOSERS[kind]:
-                    append(_Token("$CLOSER", value, line, col, line, col + 1))
+                    append(Token("$CLOSER", value, line, col, line, col + 1))
                     return tokens
                 else:
                     brackets.pop()
-                append(_Token(kind, value, line, col, line, col + 1))
+                append(Token(kind, value, line, col, line, col + 1))
             pos = end
         last = tokens[-1] if tokens else None
         where = (last.end_line, last.end_column) if last is not None else (1, 1)
         for _ in range(len(indents) - 1):
-            append(_Token("_DEDENT", "", *where, *where))
-        append(_Token("$END", "", *where, *where))
+            append(Token("_DEDENT", "", *where, *where))
+        append(Token("$END", "", *where, *where))
         return tokens
 
     @staticmethod
@@ -243,23 +254,23 @@ class _Lexer:
             indents.append(width)
             if len(indents) > errors.MAX_INDENT_DEPTH:
                 return SyntaxProblem(
-                    f"too many levels of indentation (the limit is {errors.MAX_INDENT_DEPTH})",
+                    errors.message("too_many_indents", limit=errors.MAX_INDENT_DEPTH),
                     token.end_line, token.end_column, code=errors.LIMIT)
-            append(_Token("_INDENT", indent_text, token.line, token.column, token.end_line,
+            append(Token("_INDENT", indent_text, token.line, token.column, token.end_line,
                           token.end_column))
             return None
         while width < indents[-1]:
             indents.pop()
-            append(_Token("_DEDENT", indent_text, token.line, token.column, token.end_line,
+            append(Token("_DEDENT", indent_text, token.line, token.column, token.end_line,
                           token.end_column))
         if width != indents[-1]:
-            return SyntaxProblem("unindent does not match any outer indentation level",
+            return SyntaxProblem(errors.message("bad_unindent"),
                                  token.end_line, token.end_column)
         return None
 
 
-def _error_token(problem: SyntaxProblem, line: int, col: int) -> _Token:
-    token = _Token("$ERROR", "", line, col, line, col)
+def _error_token(problem: SyntaxProblem, line: int, col: int) -> Token:
+    token = Token("$ERROR", "", line, col, line, col)
     token.value = problem
     return token
 
@@ -414,7 +425,7 @@ class _Parser:
             return errors.from_problem(source, errors.unmatched_closer(token, opener))
         if stuck.state is None:
             return errors.error_at(source, token.line, token.column,
-                                   "program is nested too deeply", errors.LIMIT)
+                                   errors.message("too_deep"), errors.LIMIT)
         expected = {s for s in self.states[stuck.state] if s.isupper() or s.startswith("$")
                     or s in ("_NEWLINE", "_INDENT", "_DEDENT")}
         return errors.from_unexpected(source, token, expected, brackets)
@@ -563,7 +574,7 @@ class _Builder:
             node, depth = pop()
             if depth > limit:
                 self.errors.append((
-                    f"expression is nested too deeply (the limit is {limit} levels)",
+                    errors.message("expression_too_deep", limit=limit),
                     node.span, errors.LIMIT))
                 return
             fields = _CHILD_FIELDS.get(type(node))
@@ -591,7 +602,13 @@ class _Builder:
         return ast.Module(body, span=span)
 
     def simple_stmt(self, children):
-        return [c for c in children if not _is_token(c)]
+        statements = [c for c in children if not _is_token(c)]
+        newline = children[-1]
+        if newline.value[:1] == "#" and len(statements) == 1:
+            comment = _TYPE_COMMENT.match(newline.value)
+            if comment is not None and isinstance(statements[0], ast.Assign):
+                statements[0].type_comment = comment.group(1).strip()
+        return statements
 
     def suite(self, children):
         return _statements(children)
@@ -610,15 +627,14 @@ class _Builder:
         target, annotation = children[0], children[2]
         value = children[4] if len(children) > 4 else None
         if not isinstance(target, (ast.Name, ast.Attribute, ast.Subscript)):
-            self.error("only a single name, attribute or subscript can be annotated", target)
+            self.error(errors.message("annotated_target"), target)
         return ast.AnnAssign(target, annotation, value,
                              span=self.span(target, value if value is not None else annotation))
 
     def aug_assign(self, children):
         target, op, value = children
         if not isinstance(target, (ast.Name, ast.Attribute, ast.Subscript)):
-            self.error(f"cannot assign to {_describe_expr(target)} (an augmented assignment "
-                       "updates a name, attribute or subscript)", target)
+            self.error(errors.message("aug_target", what=_describe_expr(target)), target)
         return ast.AugAssign(target, op.value[:-1], value, span=self.span(target, value))
 
     def del_stmt(self, children):
@@ -766,8 +782,19 @@ class _Builder:
         body = children[i + 1]
         self.check_params(params)
         real = [p for p in params if isinstance(p, ast.Param)]
-        return ast.FunctionDef(name.value, real, returns, body,
-                               span=self.span(children[0], body[-1]))
+        function = ast.FunctionDef(name.value, real, returns, body,
+                                   span=self.span(children[0], body[-1]))
+        function.type_comment = self.signature_comment(children[i], body[0])
+        return function
+
+    def signature_comment(self, colon, first) -> str | None:
+        """The "# type: (...) -> ..." comment between a header's ':' and its body."""
+        lines = self.source.text.split("\n", first.span.line)[colon.line - 1:first.span.line - 1]
+        for text in lines[1:]:
+            comment = _TYPE_COMMENT.match(text.strip())
+            if comment is not None:
+                return comment.group(1).strip()
+        return None
 
     def parameters(self, children):
         return [c for c in children if not _is_token(c)]
@@ -802,12 +829,12 @@ class _Builder:
                 self.errors.append((unsupported(p.construct), p.span, errors.UNSUPPORTED))
                 continue
             if p.name in seen:
-                self.error(f"duplicate parameter '{p.name}' in function definition", p)
+                self.error(errors.message("duplicate_parameter", name=p.name), p)
             seen.add(p.name)
             if p.default is not None:
                 after_default = True
             elif after_default:
-                self.error("a parameter without a default follows a parameter with a default", p)
+                self.error(errors.message("default_order"), p)
 
     def classdef(self, children):
         name = children[1]
@@ -891,12 +918,12 @@ class _Builder:
                 continue
             if isinstance(item, ast.Keyword):
                 if item.name in names:
-                    self.error(f"keyword argument '{item.name}' repeated", item)
+                    self.error(errors.message("repeated_keyword", name=item.name), item)
                 names.add(item.name)
                 keywords.append(item)
             else:
                 if keywords:
-                    self.error("positional argument follows keyword argument", item)
+                    self.error(errors.message("positional_after_keyword"), item)
                 args.append(item)
         return _Arguments(args, keywords)
 
@@ -908,7 +935,7 @@ class _Builder:
     def keyword(self, children):
         name, _, value = children
         if not isinstance(name, ast.Name):
-            self.error("expression cannot contain assignment; did you mean '=='?", name, value)
+            self.error(errors.message("keyword_expression"), name, value)
             return _placeholder_keyword(name, value)
         return ast.Keyword(name.id, value, span=self.span(name, value))
 
@@ -1063,17 +1090,18 @@ class _Builder:
             return  # already reported
         what = _describe_expr(target)
         if context == "del":
-            self.error(f"cannot delete {what}", target)
+            self.error(errors.message("delete_target", what=what), target)
         else:
-            self.error(f"cannot assign to {what}", target)
+            self.error(errors.message("assign_target", what=what), target)
 
 
+_TYPE_COMMENT = re.compile(r"#\s*type:\s*([^#\n]+)")
 _CHILD_FIELDS: dict = {}
 
 
 def _child_fields(cls) -> tuple:
     """The fields of an AST class that can hold child nodes (as ast.iter_child_nodes)."""
-    metadata = {"span", "type", "bound", "source", "swapped", "op_target"}
+    metadata = {"span", "type", "bound", "source", "swapped", "op_target", "type_comment"}
     if issubclass(cls, ast.Expr):
         metadata |= {"target", "targets"}
     return tuple(name for name in cls.__dataclass_fields__ if name not in metadata)
@@ -1217,11 +1245,11 @@ class _StringBuilder:
         if width is not None:
             digits = body[j + 2:j + 2 + width]
             if len(digits) != width or any(d not in "0123456789abcdefABCDEF" for d in digits):
-                self.builder.error(f"invalid \\{c} escape in string literal", token)
+                self.builder.error(errors.message("bad_escape", char=c), token)
                 return j + 2
             code = int(digits, 16)
             if code > 0x10FFFF:
-                self.builder.error("invalid \\U escape in string literal", token)
+                self.builder.error(errors.message("bad_escape", char="U"), token)
                 return j + 2 + width
             out.append(chr(code))
             return j + 2 + width
@@ -1231,9 +1259,9 @@ class _StringBuilder:
                 try:
                     out.append(unicodedata.lookup(body[j + 3:end]))
                 except KeyError:
-                    self.builder.error("unknown Unicode character name in \\N escape", token)
+                    self.builder.error(errors.message("unknown_character_name"), token)
                 return end + 1
-            self.builder.error("malformed \\N escape in string literal", token)
+            self.builder.error(errors.message("malformed_character_name"), token)
             return j + 2
         out.append("\\" + c)  # unknown escapes stay as written, as in Python
         return j + 2
@@ -1262,7 +1290,7 @@ class _StringBuilder:
                 literal = []
                 i = self.add_field(token, body, i, start)
             elif c == "}":
-                self.builder.error("f-string: single '}' is not allowed", token)
+                self.builder.error(errors.message("fstring_single_brace"), token)
                 i += 1
             else:
                 literal.append(c)
@@ -1286,8 +1314,7 @@ class _StringBuilder:
             if conversion == "a":
                 self.builder.reject("fstring_ascii", token)
             elif conversion not in ("r", "s"):
-                self.builder.error("f-string: invalid conversion character; expected 's' or 'r'",
-                                   token)
+                self.builder.error(errors.message("fstring_conversion"), token)
         if j < len(body) and body[j] == ":":
             end = j + 1
             while end < len(body) and body[end] not in "{}":
@@ -1298,7 +1325,7 @@ class _StringBuilder:
                 end = _skip_to_closing(body, end)
             j = end
         if j >= len(body) or body[j] != "}":
-            self.builder.error("f-string: expecting '}'", token)
+            self.builder.error(errors.message("fstring_unclosed"), token)
             return len(body)
         stripped = expr_text.strip()
         line, col = _position_in_token(token, start + expr_start)
@@ -1306,13 +1333,13 @@ class _StringBuilder:
         brace_line, brace_col = _position_in_token(token, start + i)
         field_span = Span(self.builder.source, brace_line, brace_col, end_line, end_col)
         if not stripped:
-            self.builder.error("f-string: empty expression not allowed", token)
+            self.builder.error(errors.message("fstring_empty"), token)
             return j + 1
         if stripped.endswith("=") and not stripped.endswith(("==", "!=", "<=", ">=")):
             self.builder.reject("fstring_self_doc", token)
             return j + 1
         if "#" in _outside_strings(expr_text):
-            self.builder.error("f-string expression part cannot include '#'", token)
+            self.builder.error(errors.message("fstring_comment"), token)
             return j + 1
         field = ast.FormattedValue(None, conversion, spec, span=field_span)
         self.builder.pending_fields.append((field, expr_text, line, col))

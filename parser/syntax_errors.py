@@ -48,10 +48,46 @@ UNSUPPORTED_MESSAGES = {
     "complex": "complex numbers are not supported in TensorScript",
     "bytes": "bytes literals are not supported in TensorScript",
     "class_keywords": "keyword arguments in a class definition are not supported in TensorScript",
-    "fstring_self_doc": "self-documenting f-string fields ('{x=}') are not supported in TensorScript",
-    "fstring_nested_spec": "nested fields in an f-string format spec are not supported in TensorScript",
+    "fstring_self_doc": ("self-documenting f-string fields ('{x=}') are not supported in "
+                         "TensorScript"),
+    "fstring_nested_spec": ("nested fields in an f-string format spec are not supported in "
+                            "TensorScript"),
     "fstring_ascii": "the '!a' conversion in f-strings is not supported in TensorScript",
 }
+
+# Syntax errors found while building the tree, by name; ``{fields}`` are filled in.
+SYNTAX_MESSAGES = {
+    "expected_expression": "expected an expression",
+    "unexpected_indent": "unexpected indent",
+    "bad_unindent": "unindent does not match any outer indentation level",
+    "too_many_brackets": "too many nested brackets (the limit is {limit})",
+    "too_many_indents": "too many levels of indentation (the limit is {limit})",
+    "too_deep": "program is nested too deeply",
+    "expression_too_deep": "expression is nested too deeply (the limit is {limit} levels)",
+    "annotated_target": "only a single name, attribute or subscript can be annotated",
+    "aug_target": ("cannot assign to {what} (an augmented assignment updates a name, "
+                   "attribute or subscript)"),
+    "assign_target": "cannot assign to {what}",
+    "delete_target": "cannot delete {what}",
+    "duplicate_parameter": "duplicate parameter '{name}' in function definition",
+    "default_order": "a parameter without a default follows a parameter with a default",
+    "repeated_keyword": "keyword argument '{name}' repeated",
+    "positional_after_keyword": "positional argument follows keyword argument",
+    "keyword_expression": "expression cannot contain assignment; did you mean '=='?",
+    "bad_escape": "invalid \\{char} escape in string literal",
+    "unknown_character_name": "unknown Unicode character name in \\N escape",
+    "malformed_character_name": "malformed \\N escape in string literal",
+    "fstring_single_brace": "f-string: single '}}' is not allowed",
+    "fstring_conversion": "f-string: invalid conversion character; expected 's' or 'r'",
+    "fstring_unclosed": "f-string: expecting '}}'",
+    "fstring_empty": "f-string: empty expression not allowed",
+    "fstring_comment": "f-string expression part cannot include '#'",
+}
+
+
+def message(key: str, **fields) -> str:
+    return SYNTAX_MESSAGES[key].format(**fields)
+
 
 # Keywords that begin a Python construct TensorScript rejects; met where the grammar cannot
 # take them, they still get the construct's message.
@@ -63,6 +99,9 @@ _KEYWORD_CONSTRUCTS = {
 
 _COMPOUND_KEYWORDS = ("if", "elif", "else", "while", "for", "def", "class", "with", "try",
                       "except", "finally")
+
+_ATOM_TOKENS = {"NAME", "STRING", "DEC_NUMBER", "HEX_NUMBER", "OCT_NUMBER", "BIN_NUMBER",
+                "FLOAT_NUMBER", "NONE", "TRUE", "FALSE", "LPAR", "LSQB", "LBRACE"}
 
 _BRACKET_NAMES = {"(": "parenthesis", "[": "bracket", "{": "brace",
                   ")": "parenthesis", "]": "bracket", "}": "brace"}
@@ -138,12 +177,16 @@ def from_unexpected(source: SourceFile, token, expected: set, brackets: list) ->
         # The caret goes just after the header, where the colon belongs.
         return error_at(source, line, col, "expected ':'")
     if kind == "COLON" and "COLON" not in expected and not brackets:
-        return error_at(source, line, col, "invalid syntax: unexpected ':'", SYNTAX, end_line, end_col)
+        return error_at(source, line, col, "invalid syntax: unexpected ':'", SYNTAX, end_line,
+                        end_col)
     closers = {"RPAR": ")", "RSQB": "]", "RBRACE": "}"}
     wanted = [closers[t] for t in ("RPAR", "RSQB", "RBRACE") if t in expected]
     if kind == "_NEWLINE" and brackets:
         return _unclosed(source, brackets[-1])
     message = f"invalid syntax: unexpected {_describe(token)}"
+    if brackets and "COMMA" in expected and kind in _ATOM_TOKENS:
+        return error_at(source, line, col, message + "; perhaps a missing ','?", SYNTAX,
+                        end_line, end_col)
     if len(expected) == 1 and wanted:
         message += f"; expected '{wanted[0]}'"
     return error_at(source, line, col, message, SYNTAX, end_line, end_col)

@@ -4,6 +4,7 @@ Every spelling TorchScript accepts is accepted: ``torch.Tensor`` / ``Tensor``, `
 ``list[int]``, ``Optional[int]`` / ``int | None`` / ``Union[int, None]``, ``Tuple[()]``,
 ``Dict[str, Tensor]``, script class and NamedTuple names, and string forward references.
 """
+
 from __future__ import annotations
 
 from typing import Callable, Optional
@@ -14,15 +15,27 @@ from ..parser.source import CompileError
 from . import messages as M
 
 SIMPLE = {
-    "int": T.IntType, "float": T.FloatType, "bool": T.BoolType, "str": T.StrType,
-    "None": T.NoneType, "NoneType": T.NoneType,
-    "torch.Tensor": T.TensorType, "torch.device": T.DeviceType, "torch.dtype": T.DTypeType,
+    "int": T.IntType,
+    "float": T.FloatType,
+    "bool": T.BoolType,
+    "str": T.StrType,
+    "None": T.NoneType,
+    "NoneType": T.NoneType,
+    "torch.Tensor": T.TensorType,
+    "torch.device": T.DeviceType,
+    "torch.dtype": T.DTypeType,
     "typing.Any": T.AnyType,
 }
 GENERIC = {
-    "typing.List": "list", "list": "list", "typing.Dict": "dict", "dict": "dict",
-    "typing.Tuple": "tuple", "tuple": "tuple", "typing.Optional": "optional",
-    "typing.Union": "union", "typing.Final": "final",
+    "typing.List": "list",
+    "list": "list",
+    "typing.Dict": "dict",
+    "dict": "dict",
+    "typing.Tuple": "tuple",
+    "tuple": "tuple",
+    "typing.Optional": "optional",
+    "typing.Union": "union",
+    "typing.Final": "final",
 }
 DICT_KEYS = (T.StrType, T.IntType, T.FloatType, T.BoolType, T.TensorType)
 
@@ -44,8 +57,11 @@ def make_union(members) -> T.Type:
     flat: list = []
     has_none = False
     for m in members:
-        inner = m.members if isinstance(m, T.UnionType) else (
-            (m.elem, T.NoneType) if isinstance(m, T.OptionalType) else (m,))
+        inner = (
+            m.members
+            if isinstance(m, T.UnionType)
+            else ((m.elem, T.NoneType) if isinstance(m, T.OptionalType) else (m,))
+        )
         for x in inner:
             if x == T.NoneType:
                 has_none = True
@@ -65,7 +81,9 @@ class AnnotationResolver:
     classes and NamedTuples.
     """
 
-    def __init__(self, canonical: Callable[[str], str], user_type: Callable[[str], Optional[T.Type]]):
+    def __init__(
+        self, canonical: Callable[[str], str], user_type: Callable[[str], Optional[T.Type]]
+    ):
         self.canonical = canonical
         self.user_type = user_type
 
@@ -122,7 +140,9 @@ class AnnotationResolver:
                 return T.TupleType(())
             if len(args) == 2 and isinstance(args[1], ast.Constant) and args[1].value is Ellipsis:
                 elem = self.resolve(args[0])
-                raise CompileError.at(expr.span, M.TUPLE_ELLIPSIS.format(elem=elem), M.TUPLE_ELLIPSIS.code)
+                raise CompileError.at(
+                    expr.span, M.TUPLE_ELLIPSIS.format(elem=elem), M.TUPLE_ELLIPSIS.code
+                )
             return T.TupleType(tuple(self.resolve(a) for a in args))
         if head == "list":
             self._arity(expr, args, 1)
@@ -131,7 +151,9 @@ class AnnotationResolver:
             self._arity(expr, args, 2)
             key = self.resolve(args[0])
             if key not in DICT_KEYS:
-                raise CompileError.at(args[0].span, M.DICT_KEY_TYPE.format(key=key), M.DICT_KEY_TYPE.code)
+                raise CompileError.at(
+                    args[0].span, M.DICT_KEY_TYPE.format(key=key), M.DICT_KEY_TYPE.code
+                )
             return T.DictType(key, self.resolve(args[1]))
         if head == "optional":
             self._arity(expr, args, 1)
@@ -149,8 +171,9 @@ class AnnotationResolver:
         text = expr.span.source.text
         lines = text.split("\n")
         if expr.span.line == expr.span.end_line and 1 <= expr.span.line <= len(lines):
-            shown = lines[expr.span.line - 1][expr.span.col - 1:expr.span.end_col - 1]
+            shown = lines[expr.span.line - 1][expr.span.col - 1 : expr.span.end_col - 1]
         else:
             shown = type(expr).__name__
-        return CompileError.at(expr.span, M.ANNOTATION_INVALID.format(text=shown, hint=hint),
-                               M.ANNOTATION_INVALID.code)
+        return CompileError.at(
+            expr.span, M.ANNOTATION_INVALID.format(text=shown, hint=hint), M.ANNOTATION_INVALID.code
+        )

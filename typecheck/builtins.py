@@ -6,6 +6,7 @@ Modules are recognised, not executed: a module alias maps to a canonical path (`
 live in. The special forms are the calls the checker types itself instead of resolving them
 against the registry (the registry has no schema that could say what they do).
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -16,16 +17,33 @@ from ..jit.ops.registry import Namespace
 
 # Aliases every program has, imported or not (TorchScript code runs unchanged).
 DEFAULT_ALIASES = {
-    "torch": "torch", "ts": "torch", "tensorscript": "torch", "math": "math", "typing": "typing",
-    "List": "typing.List", "Dict": "typing.Dict", "Tuple": "typing.Tuple",
-    "Optional": "typing.Optional", "Union": "typing.Union", "Any": "typing.Any",
-    "NamedTuple": "typing.NamedTuple", "Final": "typing.Final", "Tensor": "torch.Tensor",
+    "torch": "torch",
+    "ts": "torch",
+    "tensorscript": "torch",
+    "math": "math",
+    "typing": "typing",
+    "List": "typing.List",
+    "Dict": "typing.Dict",
+    "Tuple": "typing.Tuple",
+    "Optional": "typing.Optional",
+    "Union": "typing.Union",
+    "Any": "typing.Any",
+    "NamedTuple": "typing.NamedTuple",
+    "Final": "typing.Final",
+    "Tensor": "torch.Tensor",
 }
 
 # Modules an import may name, by canonical path.
 MODULES = {
-    "torch", "torch.nn", "torch.nn.functional", "torch.jit", "torch.linalg", "math", "typing",
-    "__future__", "collections",
+    "torch",
+    "torch.nn",
+    "torch.nn.functional",
+    "torch.jit",
+    "torch.linalg",
+    "math",
+    "typing",
+    "__future__",
+    "collections",
 }
 # What ``from <module> import <name>`` may bring in, beyond submodules.
 IMPORTABLE = {
@@ -37,21 +55,53 @@ IMPORTABLE = {
 }
 
 NAMESPACES = {
-    "torch": Namespace.TORCH, "torch.nn.functional": Namespace.FUNCTIONAL,
-    "torch.linalg": Namespace.LINALG, "math": Namespace.MATH,
+    "torch": Namespace.TORCH,
+    "torch.nn.functional": Namespace.FUNCTIONAL,
+    "torch.linalg": Namespace.LINALG,
+    "math": Namespace.MATH,
 }
 
-TYPE_NAMES = {"torch.Tensor", "torch.device", "torch.dtype", "typing.List", "typing.Dict",
-              "typing.Tuple", "typing.Optional", "typing.Union", "typing.Any", "typing.NamedTuple",
-              "typing.Final"}
+TYPE_NAMES = {
+    "torch.Tensor",
+    "torch.device",
+    "torch.dtype",
+    "typing.List",
+    "typing.Dict",
+    "typing.Tuple",
+    "typing.Optional",
+    "typing.Union",
+    "typing.Any",
+    "typing.NamedTuple",
+    "typing.Final",
+}
 
-DECORATORS = {"torch.jit.script", "torch.jit.export", "torch.jit.ignore", "torch.jit.unused",
-              "torch.jit.script_method", "torch.script", "staticmethod"}
+# Decorators known by their last name too: ``@script`` after ``from tensorscript import script``.
+DECORATOR_NAMES = {"script", "export", "ignore", "unused", "script_method", "staticmethod"}
+DECORATORS = {
+    "torch.jit.script",
+    "torch.jit.export",
+    "torch.jit.ignore",
+    "torch.jit.unused",
+    "torch.jit.script_method",
+    "torch.script",
+    "staticmethod",
+}
 
 EXCEPTIONS = {
-    "Exception", "ValueError", "RuntimeError", "TypeError", "IndexError", "KeyError",
-    "AssertionError", "NotImplementedError", "ZeroDivisionError", "ArithmeticError",
-    "OverflowError", "StopIteration", "LookupError", "AttributeError",
+    "Exception",
+    "ValueError",
+    "RuntimeError",
+    "TypeError",
+    "IndexError",
+    "KeyError",
+    "AssertionError",
+    "NotImplementedError",
+    "ZeroDivisionError",
+    "ArithmeticError",
+    "OverflowError",
+    "StopIteration",
+    "LookupError",
+    "AttributeError",
 }
 
 # Iteration forms: only valid as a for loop's or comprehension's iterable (or inside list()).
@@ -59,8 +109,10 @@ ITERATION_FORMS = {"range", "enumerate", "zip"}
 
 # torch.jit and torch specials, by canonical path.
 SPECIAL_CALLS = {
-    "torch.jit.annotate": "annotate", "torch.jit.is_scripting": "is_scripting",
-    "torch.jit.isinstance": "isinstance", "torch.no_grad": "no_grad",
+    "torch.jit.annotate": "annotate",
+    "torch.jit.is_scripting": "is_scripting",
+    "torch.jit.isinstance": "isinstance",
+    "torch.no_grad": "no_grad",
     "torch.jit._unwrap_optional": "unwrap_optional",
 }
 
@@ -88,8 +140,15 @@ def split_path(path: str) -> tuple[str, str]:
 # ``property`` in the registry always wins): lowering reads them with
 # ``SpecialTarget("tensor_property", name)``.
 TENSOR_PROPERTIES = {
-    "dtype": T.DTypeType, "device": T.DeviceType, "requires_grad": T.BoolType,
-    "is_cuda": T.BoolType, "is_leaf": T.BoolType, "grad": T.OptionalType(T.TensorType),
-    "T": T.TensorType, "mT": T.TensorType, "data": T.TensorType, "ndim": T.IntType,
+    "dtype": T.DTypeType,
+    "device": T.DeviceType,
+    "requires_grad": T.BoolType,
+    "is_cuda": T.BoolType,
+    "is_leaf": T.BoolType,
+    "grad": T.OptionalType(T.TensorType),
+    "T": T.TensorType,
+    "mT": T.TensorType,
+    "data": T.TensorType,
+    "ndim": T.IntType,
     "shape": T.ListType(T.IntType),
 }

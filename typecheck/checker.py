@@ -3,19 +3,43 @@
 ``check_module`` resolves every name, infers and checks every type, resolves every call and
 operator against the registry's schemas and the unit's functions, and records what each
 resolved to, so lowering resolves nothing again. Errors are collected per statement and per
-function; the first is raised as a ``CompileError`` carrying all of them.
+function; the first is raised as a ``CompileError`` carrying all of them (``errors``, in
+source order, each with its stable code from messages.py).
 
-The typed AST, beyond ``Expr.type`` and ``target``:
+The typed AST, beyond ``Expr.type`` on every expression and ``target`` (targets.py):
 
 - ``Call.bound``: the arguments in the callee's parameter order, defaults filled in as
   ``Constant`` / ``List`` nodes, implicit int to float wrapped in a ``float`` op call, trailing
-  ints for an ``int[]`` parameter packed into one ``List`` node. ``Call.func`` is typed ``Any``.
+  ints for an ``int[]`` parameter packed into one ``List`` node (an ``int[N]`` parameter given
+  one int gets that int: lowering repeats it), ``...`` arguments appended; for a method call
+  ``bound[0]`` is the receiver. Lowering reads ``bound``, never ``args`` / ``keywords``.
+  ``Call.func`` is typed ``Any`` (it is no value); module prefixes too.
+- Operators: ``BinOp`` / ``UnaryOp`` / ``AugAssign.op_target`` / each ``Compare.targets``
+  pair hold the op; ``swapped`` means the reflected op was chosen (pass the right operand
+  first); ``a in b`` is ``(__contains__, True)``. Operand fields hold the operands as written,
+  an implicit conversion wrapped around one in place. A non-bool condition (``if``, ``while``,
+  ``assert``, ``and`` / ``or`` operands, ``not``, conditional expressions, comprehension
+  filters) is replaced by a call of the ``bool`` op (``bool.Tensor`` for ``if x.sum() > 0``).
 - Refinements are explicit: at the start of a branch, a loop body, after an ``assert`` or a
   ``while`` loop, the checker inserts ``x = x`` (an ``Assign`` whose value ``Name`` has
   ``target=SpecialTarget("refined", <type before>)`` and the narrowed type); inside expressions
   (``and``/``or`` operands, conditional expressions, comprehension filters) the narrowed
   ``Name`` loads carry that target. Lowering inserts an unchecked cast for such a Name.
+- Variables: a store ``Name`` has the type of the value bound (the declared type for an
+  annotated assignment); after an ``if`` a variable has
+  ``types.unify`` of its branch types; a loop-carried variable keeps the type it had before the
+  loop (assignments inside must be subtypes); a variable first defined inside a loop is not
+  visible after it. A branch ruled out statically (``isinstance``, ``is None`` on a
+  non-Optional, ``torch.jit.is_scripting()``) is left unchecked: lowering skips it.
+- Loops: ``For.iter`` is a ``range`` / ``enumerate`` / ``zip`` call marked with a
+  ``SpecialTarget`` (``bound`` complete) or a value: List, Dict (keys), Tensor (rows),
+  str (characters), tuple (unrolled; ``For.unrolled`` holds one typed (target, body) per
+  element when the element types differ). Comprehensions use the same ``iter`` marking; their
+  variables live in their own scope.
+- ``with torch.no_grad():`` is a ``Call`` with ``SpecialTarget("no_grad")``; ``raise
+  ValueError(msg)`` a ``Call`` (or ``Name``) with ``SpecialTarget("exception", "ValueError")``.
 """
+
 from __future__ import annotations
 
 import copy
@@ -30,21 +54,43 @@ from . import builtins as B
 from . import messages as M
 from . import refine as R
 from .annotations import AnnotationResolver, dotted_name, make_union
-from .resolve import UNKNOWN, Arg, Match, constant_node, constant_type, function_signature, op_signature
+from .resolve import (
+    UNKNOWN,
+    Arg,
+    Match,
+    constant_node,
+    constant_type,
+    function_signature,
+    op_signature,
+)
 from .resolve import resolve as resolve_call
 from .scope import Frame, Var
-from .targets import (ConstantTarget, ConstructTarget, FieldTarget, FunctionTarget, MethodTarget,
-                      SpecialTarget)
+from .targets import (
+    ConstantTarget,
+    ConstructTarget,
+    FieldTarget,
+    FunctionTarget,
+    MethodTarget,
+    SpecialTarget,
+)
 
 MAX_DEPTH = 200  # nesting of expressions and blocks; deeper programs are rejected
 
 
 @dataclass
 class CheckedModule:
-    functions: dict  # name -> ast.FunctionDef, typed (``.type`` a FunctionType)
-    classes: dict  # name -> ast.ClassDef (``.type`` a ClassType, or a NamedTuple's TupleType)
-    constants: dict  # module-level constant name -> value
-    main: Optional[ast.FunctionDef]  # the script's top-level statements, or None
+    """A checked unit. ``functions``: top-level function name -> its typed FunctionDef
+    (``.type`` a FunctionType; methods stay in their ClassDef's body, typed, qualified
+    ``Class.method``). ``classes``: name -> ClassDef (``.type`` a ClassType with attributes and
+    method types, or a NamedTuple's TupleType). ``constants``: module-level names assigned
+    once to an int, float, bool, str or None literal (their uses carry ConstantTarget; their
+    assignments are not in ``main``). ``main``: a synthetic FunctionDef ``<module>`` (no
+    parameters, returns None) holding the other top-level statements in order, or None."""
+
+    functions: dict
+    classes: dict
+    constants: dict
+    main: Optional[ast.FunctionDef]
     module: Optional[ast.Module] = None
 
 
@@ -99,6 +145,11 @@ class ModuleChecker:
         self.stack: list[FunctionInfo] = []
         self.annotations = AnnotationResolver(self.canonical, self._user_type)
         self._seen: set = set()
+        for name, value in list(self.py_globals.items()):
+            module = _module_alias(value)
+            if module is not None:
+                self.aliases[name] = module
+                del self.py_globals[name]
 
     # ---------------------------------------------------------------- errors
 
@@ -168,15 +219,30 @@ class ModuleChecker:
         except RecursionError:
             self.report(_err(self.module.span, M.TOO_DEEP, limit=MAX_DEPTH))
             main = None
+        except CompileError as e:
+            self.report(e)
+            main = None
+        except Exception as e:  # a checker bug must still reach the user as a CompileError
+            self.report(_err(self.module.span, M.INTERNAL, what=f"{type(e).__name__}: {e}"))
+            main = None
         if self.errors:
             self.errors.sort(key=lambda e: (e.lineno, e.col))
             first = self.errors[0]
-            raise CompileError(first.message, first.lineno, first.col, span=first.span,
-                               errors=[pair for e in self.errors for pair in e.errors], code=first.code)
+            raise CompileError(
+                first.message,
+                first.lineno,
+                first.col,
+                span=first.span,
+                errors=[pair for e in self.errors for pair in e.errors],
+                code=first.code,
+            )
         return CheckedModule(
             {name: info.node for name, info in self.functions.items()},
             {name: info.node for name, info in self.classes.items()},
-            dict(self.constants), main, self.module)
+            dict(self.constants),
+            main,
+            self.module,
+        )
 
     def _guard(self, fn, span) -> None:
         try:
@@ -189,14 +255,20 @@ class ModuleChecker:
     def _collect(self, body: list, main_body: list) -> None:
         assigned_count: dict[str, int] = {}
         for stmt in body:
-            for node in ast.walk(stmt) if not isinstance(stmt, (ast.FunctionDef, ast.ClassDef)) else ():
+            for node in (
+                ast.walk(stmt) if not isinstance(stmt, (ast.FunctionDef, ast.ClassDef)) else ()
+            ):
                 if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For)):
                     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                     for t in targets:
                         for n in ast.walk(t):
                             if isinstance(n, ast.Name):
                                 assigned_count[n.id] = assigned_count.get(n.id, 0) + (
-                                    1 if node is stmt and isinstance(node, (ast.Assign, ast.AnnAssign)) else 2)
+                                    1
+                                    if node is stmt
+                                    and isinstance(node, (ast.Assign, ast.AnnAssign))
+                                    else 2
+                                )
                                 self.toplevel_names.add(n.id)
         for stmt in body:
             if isinstance(stmt, (ast.Import, ast.ImportFrom)):
@@ -231,7 +303,7 @@ class ModuleChecker:
         if not isinstance(target, ast.Name) or counts.get(target.id, 0) != 1:
             return False
         value = self._constant_value(stmt.value)
-        return value is not _NOT_CONSTANT and not isinstance(value, tuple)
+        return value is not _NOT_CONSTANT and not isinstance(value, (tuple, list))
 
     def _constant_value(self, expr: ast.Expr):
         if isinstance(expr, ast.Constant) and expr.value is not Ellipsis:
@@ -241,10 +313,10 @@ class ModuleChecker:
             inner = self._constant_value(expr.operand)
             if isinstance(inner, (int, float)) and not isinstance(inner, bool):
                 return -inner
-        if isinstance(expr, ast.Tuple):
-            items = tuple(self._constant_value(e) for e in expr.elts)
+        if isinstance(expr, (ast.Tuple, ast.List)):
+            items = [self._constant_value(e) for e in expr.elts]
             if all(i is not _NOT_CONSTANT for i in items):
-                return items
+                return tuple(items) if isinstance(expr, ast.Tuple) else items
         if isinstance(expr, ast.Name) and expr.id in self.constants:
             return self.constants[expr.id]
         if isinstance(expr, ast.Attribute):
@@ -261,7 +333,7 @@ class ModuleChecker:
             for alias in stmt.names:
                 module = alias.name
                 if module.startswith("tensorscript"):
-                    module = "torch" + module[len("tensorscript"):]
+                    module = "torch" + module[len("tensorscript") :]
                 if module not in B.MODULES:
                     raise _err(alias.span, M.UNKNOWN_MODULE, module=alias.name)
                 if alias.asname:
@@ -272,12 +344,16 @@ class ModuleChecker:
             return
         module = stmt.module
         if module.startswith("tensorscript"):
-            module = "torch" + module[len("tensorscript"):]
+            module = "torch" + module[len("tensorscript") :]
         if module not in B.MODULES:
             raise _err(stmt.span, M.UNKNOWN_MODULE, module=stmt.module)
         for alias in stmt.names:
             full = f"{module}.{alias.name}"
-            if full not in B.MODULES and alias.name not in B.IMPORTABLE.get(module, set()):
+            if (
+                module != "torch"
+                and full not in B.MODULES
+                and alias.name not in B.IMPORTABLE.get(module, set())
+            ):
                 raise _err(alias.span, M.UNKNOWN_IMPORT, name=alias.name, module=stmt.module)
             self.aliases[alias.asname or alias.name] = full
 
@@ -292,7 +368,9 @@ class ModuleChecker:
             info = ClassInfo(node, T.ClassType(node.name, {}, {}, is_module))
             for stmt in node.body:
                 if isinstance(stmt, ast.FunctionDef):
-                    info.methods[stmt.name] = FunctionInfo(stmt, f"{node.name}.{stmt.name}", cls=info)
+                    info.methods[stmt.name] = FunctionInfo(
+                        stmt, f"{node.name}.{stmt.name}", cls=info
+                    )
         self.classes[node.name] = info
         node.type = info.type
 
@@ -309,7 +387,9 @@ class ModuleChecker:
                         if value is _NOT_CONSTANT:
                             raise _err(stmt.value.span, M.DEFAULT_NOT_CONSTANT, name=stmt.target.id)
                         info.defaults[stmt.target.id] = value
-                elif isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.ExprStmt) and isinstance(stmt.value, ast.Constant)):
+                elif isinstance(stmt, ast.Pass) or (
+                    isinstance(stmt, ast.ExprStmt) and isinstance(stmt.value, ast.Constant)
+                ):
                     continue
                 else:
                     raise _err(stmt.span, M.NAMEDTUPLE_FIELD)
@@ -332,8 +412,14 @@ class ModuleChecker:
         node = info.node
         for dec in node.decorators:
             name = dotted_name(dec.func if isinstance(dec, ast.Call) else dec)
-            if name is None or self.canonical(name) not in B.DECORATORS:
+            if name is None or (
+                self.canonical(name) not in B.DECORATORS
+                and name.rpartition(".")[2] not in B.DECORATOR_NAMES
+            ):
                 raise _err(dec.span, M.DECORATOR)
+            for sub in ast.walk(dec):
+                if isinstance(sub, ast.Expr):
+                    sub.type = T.AnyType
         params = []
         for i, p in enumerate(node.params):
             if p.name.startswith("*"):
@@ -351,12 +437,31 @@ class ModuleChecker:
                 if value is _NOT_CONSTANT:
                     raise _err(p.default.span, M.DEFAULT_NOT_CONSTANT, name=p.name)
                 vtype = constant_type(value)
-                if isinstance(value, int) and not isinstance(value, bool) and ptype in (T.FloatType, T.optional(T.FloatType)):
+                if (
+                    isinstance(value, int)
+                    and not isinstance(value, bool)
+                    and ptype in (T.FloatType, T.optional(T.FloatType))
+                ):
                     value = float(value)
                     vtype = T.FloatType
-                if not T.is_subtype(vtype, ptype) and vtype != T.AnyType:
-                    raise _err(p.default.span, M.DEFAULT_MISMATCH, name=p.name, got=vtype, declared=ptype)
+                if isinstance(value, list):
+                    elem = ptype.elem if isinstance(ptype, T.ListType) else None
+                    fits = elem is not None and all(
+                        T.is_subtype(constant_type(v), elem) for v in value
+                    )
+                    vtype = (
+                        ptype
+                        if fits
+                        else T.ListType(constant_type(value[0]) if value else T.TensorType)
+                    )
+                if not T.is_subtype(vtype, ptype):
+                    raise _err(
+                        p.default.span, M.DEFAULT_MISMATCH, name=p.name, got=vtype, declared=ptype
+                    )
                 info.defaults[p.name] = value
+                for sub in ast.walk(p.default):
+                    if isinstance(sub, ast.Expr):
+                        sub.type = constant_type(self._constant_value(sub))
                 p.default.type = vtype
             params.append((p.name, ptype, has_default))
         info.param_types = params
@@ -370,11 +475,16 @@ class ModuleChecker:
         if info.cls is not None and not info.cls.namedtuple and info.type is not None:
             info.cls.type.methods[node.name] = info.type
 
-    def ensure_checked(self, info: FunctionInfo, call_span: Optional[Span]) -> Optional[T.FunctionType]:
+    def ensure_checked(
+        self, info: FunctionInfo, call_span: Optional[Span]
+    ) -> Optional[T.FunctionType]:
         """The function's type, checking its body first when needed (callees before callers)."""
         if info.state == "checking":
             if call_span is not None:
-                chain = " -> ".join([f.qualified_name for f in self.stack[self.stack.index(info):]] + [info.qualified_name])
+                chain = " -> ".join(
+                    [f.qualified_name for f in self.stack[self.stack.index(info) :]]
+                    + [info.qualified_name]
+                )
                 raise _err(call_span, M.RECURSION, chain=chain)
             return info.type
         if info.state == "new":
@@ -407,6 +517,8 @@ class ModuleChecker:
 
 
 _NOT_CONSTANT = object()
+# (operator names, operand types) -> which overload matched; see resolve._CHOICES.
+_OPERATOR_CHOICES: dict = {}
 
 
 class FunctionChecker:
@@ -435,18 +547,20 @@ class FunctionChecker:
         declared = self.info.declared_return
         if declared is None:
             ret = T.NoneType
-            if self.returns:
+            if any(R_unknown(r) for r in self.returns):
+                ret = UNKNOWN
+            elif self.returns:
                 ret = self.returns[0]
                 for r in self.returns[1:]:
                     ret = T.unify(ret, r) or ret
-                if falls and ret != T.NoneType:
+                if falls and ret != T.NoneType and not R_unknown(ret):
                     ret = T.optional(ret)
             self.info.declared_return = ret
             self.info.type = T.FunctionType(tuple(self.info.param_types), ret, node.name)
             node.type = self.info.type
             if self.info.cls is not None and not self.info.cls.namedtuple:
                 self.info.cls.type.methods[node.name] = self.info.type
-        elif falls and declared != T.NoneType and not T.is_subtype(T.NoneType, declared) and not self.toplevel:
+        elif falls and declared != T.NoneType and not self.toplevel:
             self.mod.report(_err(node.span, M.MISSING_RETURN, name=node.name, declared=declared))
 
     # ---------------------------------------------------------------- blocks
@@ -465,15 +579,13 @@ class FunctionChecker:
                     self.depth -= 1
             except CompileError as e:
                 self.mod.report(e)
-                result = not isinstance(stmt, (ast.Return, ast.Raise))
-                self._define_targets_unknown(stmt, frame)
+                result = self._recover(stmt, frame)
             except _Abort:
-                result = not isinstance(stmt, (ast.Return, ast.Raise))
-                self._define_targets_unknown(stmt, frame)
+                result = self._recover(stmt, frame)
             if isinstance(result, tuple):
                 result, after = result
                 if after:
-                    stmts[i + 1:i + 1] = after
+                    stmts[i + 1 : i + 1] = after
                     i += len(after)
             if not result:
                 falls = False
@@ -486,6 +598,15 @@ class FunctionChecker:
             self.depth -= 1
             raise _err(span, M.TOO_DEEP, limit=MAX_DEPTH)
 
+    def _recover(self, stmt, frame: Frame) -> bool:
+        """After an error in ``stmt``: whether it falls through, with what it would have defined
+        made unknown so one mistake is reported once."""
+        if isinstance(stmt, ast.Return):
+            self.returns.append(UNKNOWN)
+            return False
+        self._define_targets_unknown(stmt, frame)
+        return not isinstance(stmt, ast.Raise)
+
     def _define_targets_unknown(self, stmt, frame: Frame) -> None:
         targets = []
         if isinstance(stmt, ast.Assign):
@@ -493,6 +614,9 @@ class FunctionChecker:
         elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)):
             targets = [stmt.target]
         for t in targets:
+            if isinstance(t, ast.Attribute):
+                self.bind_unknown(t, frame)
+                continue
             for n in ast.walk(t):
                 if isinstance(n, ast.Name) and frame.lookup(n.id) is None:
                     frame.set(n.id, UNKNOWN)
@@ -549,16 +673,28 @@ class FunctionChecker:
             got = self.expr(s.value, frame, expected=declared)
         if declared is not None:
             if not T.is_subtype(got, declared) and not R_unknown(got):
-                if isinstance(declared, T.ListType) and isinstance(got, T.ListType) and isinstance(s.value, ast.List):
+                if (
+                    isinstance(declared, T.ListType)
+                    and isinstance(got, T.ListType)
+                    and isinstance(s.value, ast.List)
+                ):
                     raise _err(s.value.span, M.LIST_ANNOTATION, declared=declared, got=got.elem)
-                raise _err(s.value.span if s.value is not None else s.span, M.RETURN_MISMATCH,
-                           declared=declared, got=got)
+                raise _err(
+                    s.value.span if s.value is not None else s.span,
+                    M.RETURN_MISMATCH,
+                    declared=declared,
+                    got=got,
+                )
         else:
             if self.returns:
                 previous = self.returns[0]
                 for r in self.returns[1:]:
                     previous = T.unify(previous, r) or previous
-                if T.unify(previous, got) is None and not R_unknown(got) and not R_unknown(previous):
+                if (
+                    T.unify(previous, got) is None
+                    and not R_unknown(got)
+                    and not R_unknown(previous)
+                ):
                     raise _err(s.span, M.RETURN_UNIFY, previous=previous, got=got)
             self.returns.append(got)
         return False
@@ -571,10 +707,19 @@ class FunctionChecker:
             exc.type = T.NoneType
             exc.target = SpecialTarget("exception", exc.id)
             return False
-        if isinstance(exc, ast.Call) and isinstance(exc.func, ast.Name) and exc.func.id in B.EXCEPTIONS:
+        if (
+            isinstance(exc, ast.Call)
+            and isinstance(exc.func, ast.Name)
+            and exc.func.id in B.EXCEPTIONS
+        ):
             if exc.keywords:
-                raise _err(exc.keywords[0].span, M.UNKNOWN_KEYWORD, callee=exc.func.id,
-                           keyword=exc.keywords[0].name, hint="")
+                raise _err(
+                    exc.keywords[0].span,
+                    M.UNKNOWN_KEYWORD,
+                    callee=exc.func.id,
+                    keyword=exc.keywords[0].name,
+                    hint="",
+                )
             for a in exc.args:
                 self.expr(a, frame)
             exc.type = T.NoneType
@@ -603,9 +748,14 @@ class FunctionChecker:
                 continue
             if not isinstance(vt, (T.ListType, T.DictType)):
                 raise _err(target.span, M.DELETE_TARGET)
-            match = self.resolve_ops(registry.overloads(registry.DELITEM),
-                                     [Arg(target.value, vt), Arg(target.index, it)], {}, target.span, "del",
-                                     by_first=True)
+            match = self.resolve_ops(
+                registry.overloads(registry.DELITEM),
+                [Arg(target.value, vt), Arg(target.index, it)],
+                {},
+                target.span,
+                "del",
+                by_first=True,
+            )
             target.target = match.target
             target.type = T.NoneType
         return True
@@ -614,8 +764,12 @@ class FunctionChecker:
         for item in s.items:
             call = item.context_expr
             path = self.module_path(call.func, frame) if isinstance(call, ast.Call) else None
-            if (path != "torch.no_grad" or call.args
-                    or call.keywords or item.optional_vars is not None):
+            if (
+                path != "torch.no_grad"
+                or call.args
+                or call.keywords
+                or item.optional_vars is not None
+            ):
                 raise _err(item.span, M.WITH_FORM)
             call.type = T.NoneType
             call.target = SpecialTarget("no_grad")
@@ -651,9 +805,15 @@ class FunctionChecker:
         if isinstance(target, ast.Name):
             if not T.is_subtype(got, declared) and not R_unknown(got):
                 self.bind_unknown(target, frame, declared)
-                if isinstance(declared, T.ListType) and isinstance(got, T.ListType) and isinstance(s.value, ast.List):
+                if (
+                    isinstance(declared, T.ListType)
+                    and isinstance(got, T.ListType)
+                    and isinstance(s.value, ast.List)
+                ):
                     raise _err(s.span, M.LIST_ANNOTATION, declared=declared, got=got.elem)
-                raise _err(s.span, M.ANNOTATION_MISMATCH, name=target.id, declared=declared, got=got)
+                raise _err(
+                    s.span, M.ANNOTATION_MISMATCH, name=target.id, declared=declared, got=got
+                )
             if frame.parent is not None and frame.kind != "comprehension":
                 outer = frame.parent.lookup(target.id)
                 if outer is not None and outer.poison is None:
@@ -681,8 +841,10 @@ class FunctionChecker:
                 vt = self.expr(s.value, frame)
                 self.augmented_op(s, T.TensorType, vt)
                 target.type = T.TensorType
-                target.target = SpecialTarget("subscript_update", (SpecialTarget("tensor_index"),
-                                                                  SpecialTarget("tensor_index_assign")))
+                target.target = SpecialTarget(
+                    "subscript_update",
+                    (SpecialTarget("tensor_index"), SpecialTarget("tensor_index_assign")),
+                )
                 return True
             get_type = self.subscript(target, frame)
             get_target = target.target
@@ -708,16 +870,30 @@ class FunctionChecker:
         args = [Arg(s.target, tt), Arg(s.value, vt)]
         if tt == T.TensorType:
             inplace = registry.methods(names[0] + "_")
-            found = resolve_call([op_signature(op, names[0] + "_") for op in inplace], args, {}, s.span, names[0] + "_")
+            found = resolve_call(
+                [op_signature(op, names[0] + "_") for op in inplace],
+                args,
+                {},
+                s.span,
+                names[0] + "_",
+            )
             if isinstance(found, Match):
                 s.op_target = found.target
                 self._apply_conversions(s, found, ("target", "value"))
                 return T.TensorType
-        found = resolve_call([op_signature(op, names[0]) for op in registry.overloads(names[0])],
-                             args, {}, s.span, names[0])
+        found = resolve_call(
+            [op_signature(op, names[0]) for op in registry.overloads(names[0])],
+            args,
+            {},
+            s.span,
+            names[0],
+        )
         if not isinstance(found, Match):
-            raise CompileError.at(s.span, M.BINARY_OPERATOR.format(op=s.op + "=", left=tt, right=vt, candidates=""),
-                                  M.BINARY_OPERATOR.code)
+            raise CompileError.at(
+                s.span,
+                M.BINARY_OPERATOR.format(op=s.op + "=", left=tt, right=vt, candidates=""),
+                M.BINARY_OPERATOR.code,
+            )
         s.op_target = found.target
         self._apply_conversions(s, found, ("target", "value"))
         if tt == T.TensorType:
@@ -734,6 +910,15 @@ class FunctionChecker:
                 setattr(node, name, new)
 
     def bind_unknown(self, target, frame: Frame, typ: T.Type = UNKNOWN) -> None:
+        cls = self.info.cls
+        if (
+            isinstance(target, ast.Attribute)
+            and cls is not None
+            and not cls.namedtuple
+            and self.info.node.name == "__init__"
+        ):
+            cls.type.attributes.setdefault(target.attr, typ)
+            return
         for n in ast.walk(target):
             if isinstance(n, ast.Name) and not isinstance(target, (ast.Subscript, ast.Attribute)):
                 frame.set(n.id, typ)
@@ -748,8 +933,14 @@ class FunctionChecker:
             if container == T.TensorType:
                 self.tensor_index(target, frame)
                 if not (R_unknown(vt) or vt in (T.TensorType, T.IntType, T.FloatType, T.BoolType)):
-                    raise _err(target.span, M.ARG_TYPE, expected="Tensor or a number", arg="value",
-                               callee="tensor index assignment", got=vt)
+                    raise _err(
+                        target.span,
+                        M.ARG_TYPE,
+                        expected="Tensor or a number",
+                        arg="value",
+                        callee="tensor index assignment",
+                        got=vt,
+                    )
                 target.type = T.TensorType
                 target.target = SpecialTarget("tensor_index_assign")
                 return
@@ -771,31 +962,65 @@ class FunctionChecker:
             raise _err(target.span, M.ASSIGN_TARGET, what="a list slice")
         if not isinstance(container, (T.ListType, T.DictType)):
             raise _err(target.span, M.ASSIGN_TARGET, what=f"an item of a value of type {container}")
-        args = [Arg(target.value, container), Arg(target.index, it),
-                Arg(value if value is not None else target, vt, flexible=_is_empty_literal(value))]
-        match = self.resolve_ops(registry.overloads(registry.SETITEM), args, {}, target.span,
-                                 f"{container}.__setitem__", by_first=True)
+        args = [
+            Arg(target.value, container),
+            Arg(target.index, it),
+            Arg(value if value is not None else target, vt, flexible=_is_empty_literal(value)),
+        ]
+        match = self.resolve_ops(
+            registry.overloads(registry.SETITEM),
+            args,
+            {},
+            target.span,
+            f"{container}.__setitem__",
+            by_first=True,
+        )
         for node, t in match.retype:
             node.type = t
         target.type = container.elem if isinstance(container, T.ListType) else container.value
         return match.target
 
-    def store_attribute(self, target: ast.Attribute, vt: T.Type, frame: Frame, declared=None) -> None:
+    def store_attribute(
+        self, target: ast.Attribute, vt: T.Type, frame: Frame, declared=None
+    ) -> None:
         ot = self.expr(target.value, frame)
         if not isinstance(ot, T.ClassType):
             raise _err(target.span, M.ASSIGN_TARGET, what=f"an attribute of a value of type {ot}")
         attrs = ot.attributes
-        in_init = self.info.node.name == "__init__" and self.info.cls is not None and self.info.cls.type is ot
+        in_init = (
+            self.info.node.name == "__init__"
+            and self.info.cls is not None
+            and self.info.cls.type is ot
+        )
         if target.attr not in attrs:
             if not in_init:
-                raise _err(target.span, M.CLASS_ATTRIBUTE, cls=ot, name=target.attr,
-                           hint=M.suggest(target.attr, attrs))
+                raise _err(
+                    target.span,
+                    M.CLASS_ATTRIBUTE,
+                    cls=ot,
+                    name=target.attr,
+                    hint=M.suggest(target.attr, attrs),
+                )
             attrs[target.attr] = declared if declared is not None else vt
         expected = attrs[target.attr]
         if declared is not None and declared != expected:
-            raise _err(target.span, M.ATTRIBUTE_MISMATCH, name=target.attr, cls=ot, declared=expected, got=declared)
+            raise _err(
+                target.span,
+                M.ATTRIBUTE_MISMATCH,
+                name=target.attr,
+                cls=ot,
+                declared=expected,
+                got=declared,
+            )
         if not T.is_subtype(vt, expected) and not R_unknown(vt):
-            raise _err(target.span, M.ATTRIBUTE_MISMATCH, name=target.attr, cls=ot, declared=expected, got=vt)
+            raise _err(
+                target.span,
+                M.ATTRIBUTE_MISMATCH,
+                name=target.attr,
+                cls=ot,
+                declared=expected,
+                got=vt,
+            )
         target.type = expected
         target.target = FieldTarget(target.attr)
 
@@ -823,7 +1048,9 @@ class FunctionChecker:
             if len(vt.elems) != len(elts):
                 for e in elts:
                     self.bind_unknown(e, frame)
-                raise _err(target.span, M.UNPACK_ARITY, type=vt, length=len(vt.elems), targets=len(elts))
+                raise _err(
+                    target.span, M.UNPACK_ARITY, type=vt, length=len(vt.elems), targets=len(elts)
+                )
             types = list(vt.elems)
         elif isinstance(vt, T.ListType):
             types = [vt.elem] * len(elts)
@@ -848,7 +1075,10 @@ class FunctionChecker:
         return refs
 
     def to_bool(self, node: ast.Expr, t: T.Type) -> ast.Expr:
-        sigs = [op_signature(op, "bool") for op in registry.functions_in(registry.Namespace.BUILTINS, "bool")]
+        sigs = [
+            op_signature(op, "bool")
+            for op in registry.functions_in(registry.Namespace.BUILTINS, "bool")
+        ]
         sigs = sigs or [op_signature(op, "bool") for op in registry.overloads("bool")]
         found = resolve_call(sigs, [Arg(node, t)], {}, node.span, "bool")
         if not isinstance(found, Match) or found.type != T.BoolType:
@@ -863,7 +1093,7 @@ class FunctionChecker:
         return call
 
     def cond_expr(self, e: ast.Expr, frame: Frame) -> R.Refinements:
-        """Type a condition and compute its refinements (``and``/``or``/``not``/``is``/isinstance)."""
+        """Type a condition and compute its refinements (and, or, not, is, isinstance)."""
         if isinstance(e, ast.BoolOp):
             return self.boolop(e, frame)
         if isinstance(e, ast.UnaryOp) and e.op == "not":
@@ -883,9 +1113,15 @@ class FunctionChecker:
                     var = frame.lookup(subject.id)
                     if var is not None and var.poison is None:
                         declared = var.refined_from or var.type
-                        refs = R.is_none_test(subject.id, subject.type if subject.type is not None else declared)
+                        refs = R.is_none_test(
+                            subject.id, subject.type if subject.type is not None else declared
+                        )
                         return refs if op in ("is", "==") else refs.negate()
-        if isinstance(e, ast.Call) and isinstance(e.target, SpecialTarget) and e.target.kind == "isinstance":
+        if (
+            isinstance(e, ast.Call)
+            and isinstance(e.target, SpecialTarget)
+            and e.target.kind == "isinstance"
+        ):
             refs = getattr(e, "_refinements", None)
             if refs is not None:
                 return refs
@@ -912,7 +1148,17 @@ class FunctionChecker:
         if t != T.BoolType and not R_unknown(t):
             e.operand = self.to_bool(e.operand, t)
         ops = registry.overloads(registry.UNARY_OPERATORS["not"])
-        found = resolve_call([op_signature(op, "not") for op in ops], [Arg(e.operand, T.BoolType)], {}, e.span, "not") if ops else None
+        found = (
+            resolve_call(
+                [op_signature(op, "not") for op in ops],
+                [Arg(e.operand, T.BoolType)],
+                {},
+                e.span,
+                "not",
+            )
+            if ops
+            else None
+        )
         e.target = found.target if isinstance(found, Match) else SpecialTarget("not")
         e.type = T.BoolType
 
@@ -940,7 +1186,11 @@ class FunctionChecker:
         target = test.target
         if isinstance(test, ast.Compare) and test.targets and len(test.targets) == 1:
             target = test.targets[0][0]
-        if isinstance(target, SpecialTarget) and target.kind in ("isinstance", "is", "is_scripting"):
+        if isinstance(target, SpecialTarget) and target.kind in (
+            "isinstance",
+            "is",
+            "is_scripting",
+        ):
             return target.value
         return None
 
@@ -952,8 +1202,10 @@ class FunctionChecker:
             refs = R.NONE
         known = self.static_value(s.test)
         branches = []
-        for body, narrowed, live in ((s.body, refs.true, known is not False),
-                                     (s.orelse, refs.false, known is not True)):
+        for body, narrowed, live in (
+            (s.body, refs.true, known is not False),
+            (s.orelse, refs.false, known is not True),
+        ):
             sub = Frame(frame, "if")
             if not live:
                 branches.append((sub, False))
@@ -981,7 +1233,11 @@ class FunctionChecker:
                     poison = (a or b).poison
                 else:
                     branch = "true" if (a is None or a.poison is not None) else "false"
-                    poison = (M.NOT_IN_BRANCH.format(name=name, branch=branch), M.NOT_IN_BRANCH.code, span)
+                    poison = (
+                        M.NOT_IN_BRANCH.format(name=name, branch=branch),
+                        M.NOT_IN_BRANCH.code,
+                        span,
+                    )
                 frame.vars[name] = Var(UNKNOWN, poison=poison)
                 frame.assigned.add(name)
                 continue
@@ -991,8 +1247,12 @@ class FunctionChecker:
                 u = T.unify(a.type, b.type)
                 if u is None:
                     outer = frame.lookup(name)
-                    if outer is not None and outer.poison is None and T.is_subtype(a.type, outer.type) \
-                            and T.is_subtype(b.type, outer.type):
+                    if (
+                        outer is not None
+                        and outer.poison is None
+                        and T.is_subtype(a.type, outer.type)
+                        and T.is_subtype(b.type, outer.type)
+                    ):
                         u = outer.type
             if u is None:
                 message = M.BRANCH_MISMATCH.format(name=name, true_type=a.type, false_type=b.type)
@@ -1005,7 +1265,9 @@ class FunctionChecker:
         for name in body.assigned:
             outer = frame.lookup(name)
             if outer is None or outer.poison is not None:
-                frame.vars[name] = Var(UNKNOWN, poison=(M.LOOP_ONLY.format(name=name), M.LOOP_ONLY.code, span))
+                frame.vars[name] = Var(
+                    UNKNOWN, poison=(M.LOOP_ONLY.format(name=name), M.LOOP_ONLY.code, None)
+                )
                 frame.assigned.add(name)
 
     def stmt_While(self, s: ast.While, frame: Frame):
@@ -1024,9 +1286,8 @@ class FunctionChecker:
         finally:
             loop = self.loops.pop()
         self.after_loop(frame, body, s.span)
-        forever = isinstance(s.test, ast.Constant) and s.test.value is True
-        if forever and not loop["break"]:
-            return False
+        # As in TorchScript, a loop may always be left (even ``while True:``): code after it
+        # is reachable, and a function that ends in one still needs a return.
         after = [] if loop["break"] else self.materialize(refs.false, frame, s.test.span)
         return True, after
 
@@ -1035,9 +1296,9 @@ class FunctionChecker:
             raise _err(s.orelse[0].span, M.UNSUPPORTED, what="'else' on a for loop")
         elem = self.iterable(s.iter, frame)
         if isinstance(elem, list):  # a heterogeneous tuple: one typed copy of the body per element
-            memo = {id(s.span.source): s.span.source}
             copies = []
             for t in elem:
+                memo = {id(s.span.source): s.span.source}
                 target = copy.deepcopy(s.target, memo)
                 body = copy.deepcopy(s.body, memo)
                 self.loop_body(target, t, body, frame, s.span)
@@ -1063,8 +1324,12 @@ class FunctionChecker:
 
     def iterable(self, node: ast.Expr, frame: Frame):
         """The element type of a for loop's iterable (a list of types for a heterogeneous tuple)."""
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in B.ITERATION_FORMS \
-                and frame.lookup(node.func.id) is None:
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in B.ITERATION_FORMS
+            and frame.lookup(node.func.id) is None
+        ):
             return self.iteration_form(node, frame)
         t = self.expr(node, frame)
         if isinstance(t, T.TupleType):
@@ -1098,7 +1363,13 @@ class FunctionChecker:
         name = node.func.id
         node.func.type = T.AnyType
         if node.keywords and name != "enumerate":
-            raise _err(node.keywords[0].span, M.UNKNOWN_KEYWORD, callee=name, keyword=node.keywords[0].name, hint="")
+            raise _err(
+                node.keywords[0].span,
+                M.UNKNOWN_KEYWORD,
+                callee=name,
+                keyword=node.keywords[0].name,
+                hint="",
+            )
         if any(isinstance(a, ast.Starred) for a in node.args):
             raise _err(node.span, M.STARRED_ARG)
         if name == "range":
@@ -1117,19 +1388,29 @@ class FunctionChecker:
             return T.IntType
         if name == "enumerate":
             if len(node.args) not in (1, 2):
-                raise _err(node.span, M.MISSING_ARG if not node.args else M.TOO_MANY_ARGS, callee="enumerate",
-                           arg="iterable", limit=2, given=len(node.args))
+                raise _err(
+                    node.span,
+                    M.MISSING_ARG if not node.args else M.TOO_MANY_ARGS,
+                    callee="enumerate",
+                    arg="iterable",
+                    limit=2,
+                    given=len(node.args),
+                )
             elem = self.iterable(node.args[0], frame)
             if isinstance(elem, list):
                 raise _err(node.args[0].span, M.NOT_ITERABLE, type=node.args[0].type)
             start: ast.Expr = node.args[1] if len(node.args) == 2 else constant_node(0, node.span)
             for kw in node.keywords:
                 if kw.name != "start" or len(node.args) == 2:
-                    raise _err(kw.span, M.UNKNOWN_KEYWORD, callee="enumerate", keyword=kw.name, hint="")
+                    raise _err(
+                        kw.span, M.UNKNOWN_KEYWORD, callee="enumerate", keyword=kw.name, hint=""
+                    )
                 start = kw.value
             st = self.expr(start, frame)
             if st != T.IntType and not R_unknown(st):
-                raise _err(start.span, M.ARG_TYPE, expected="int", arg="start", callee="enumerate", got=st)
+                raise _err(
+                    start.span, M.ARG_TYPE, expected="int", arg="start", callee="enumerate", got=st
+                )
             node.bound = [node.args[0], start]
             node.target = SpecialTarget("enumerate")
             result = T.TupleType((T.IntType, elem))
@@ -1190,7 +1471,9 @@ class FunctionChecker:
                 if var.reported:
                     raise _Abort()
                 var.reported = True
-                raise CompileError.at(span, message, code)
+                # Branch mismatches point at the if (as TorchScript does), loop-only names at
+                # their use.
+                raise CompileError.at(span if span is not None else e.span, message, code)
             if var.refined_from is not None:
                 e.target = SpecialTarget("refined", var.refined_from)
             return var.type
@@ -1243,7 +1526,11 @@ class FunctionChecker:
         if dn is None:
             return None
         head = dn.split(".")[0]
-        if frame.lookup(head) is not None or head in self.mod.constants or not self.mod.is_alias(head):
+        if (
+            frame.lookup(head) is not None
+            or head in self.mod.constants
+            or not self.mod.is_alias(head)
+        ):
             return None
         inner = e.value if isinstance(e, ast.Attribute) else None
         while inner is not None:
@@ -1277,12 +1564,21 @@ class FunctionChecker:
         namespace = B.NAMESPACES.get(head)
         if namespace is not None and registry.functions_in(namespace, last):
             raise _err(e.span, M.FUNCTION_AS_VALUE, name=path)
-        raise _err(e.span, M.UNKNOWN_MODULE_ATTR, module=head, name=last,
-                   hint=M.suggest(last, self.module_names(head)))
+        raise _err(
+            e.span,
+            M.UNKNOWN_MODULE_ATTR,
+            module=head,
+            name=last,
+            hint=M.suggest(last, self.module_names(head)),
+        )
 
     def module_names(self, head: str) -> list:
         namespace = B.NAMESPACES.get(head)
-        names = [op.name for op in registry.all_ops() if namespace in op.namespaces] if namespace else []
+        names = (
+            [op.name for op in registry.all_ops() if namespace in op.namespaces]
+            if namespace
+            else []
+        )
         if head == "math":
             names += list(B.math_constants())
         return names
@@ -1292,14 +1588,23 @@ class FunctionChecker:
         if R_unknown(vt):
             return UNKNOWN
         if vt == T.TensorType:
-            ops = [op for op in registry.overloads(name)
-                   if (op.method or op.extra.get("property"))
-                   and op.schema.params and op.schema.params[0].type.kind == "Tensor"
-                   and all(p.has_default for p in op.schema.params[1:])]
+            ops = [
+                op
+                for op in registry.overloads(name)
+                if (op.method or op.extra.get("property"))
+                and op.schema.params
+                and op.schema.params[0].type.kind == "Tensor"
+                and all(p.has_default for p in op.schema.params[1:])
+            ]
             ops.sort(key=lambda op: not op.extra.get("property"))
             if ops:
-                found = resolve_call([op_signature(op, f"Tensor.{name}") for op in ops],
-                                     [Arg(e.value, vt)], {}, e.span, f"Tensor.{name}")
+                found = resolve_call(
+                    [op_signature(op, f"Tensor.{name}") for op in ops],
+                    [Arg(e.value, vt)],
+                    {},
+                    e.span,
+                    f"Tensor.{name}",
+                )
                 if isinstance(found, Match):
                     e.target = found.target
                     return found.type
@@ -1312,14 +1617,23 @@ class FunctionChecker:
                 return vt.attributes[name]
             if name in vt.methods or name in self._class_methods(vt):
                 raise _err(e.span, M.METHOD_AS_VALUE, name=name, type=vt)
-            raise _err(e.span, M.CLASS_ATTRIBUTE, cls=vt, name=name, hint=M.suggest(name, vt.attributes))
+            raise _err(
+                e.span, M.CLASS_ATTRIBUTE, cls=vt, name=name, hint=M.suggest(name, vt.attributes)
+            )
         if isinstance(vt, T.TupleType) and vt.field_names:
             if name in vt.field_names:
                 index = vt.field_names.index(name)
                 e.target = FieldTarget(name, index)
                 return vt.elems[index]
-            raise _err(e.span, M.CLASS_ATTRIBUTE, cls=vt, name=name, hint=M.suggest(name, vt.field_names))
-        raise _err(e.span, M.UNKNOWN_ATTR, type=vt, name=name, hint=M.suggest(name, self.method_names(vt)))
+            raise _err(
+                e.span, M.CLASS_ATTRIBUTE, cls=vt, name=name, hint=M.suggest(name, vt.field_names)
+            )
+        raise _err(e.span, M.UNKNOWN_ATTR, type=vt, name=name, hint=self.attr_hint(name, vt))
+
+    def attr_hint(self, name: str, vt: T.Type) -> str:
+        if isinstance(vt, T.OptionalType):
+            return " (an Optional value must be refined first, e.g. with 'if x is not None:')"
+        return M.suggest(name, self.method_names(vt))
 
     def _class_methods(self, ct: T.ClassType) -> dict:
         info = self.mod.classes.get(ct.class_name)
@@ -1356,20 +1670,36 @@ class FunctionChecker:
         return T.ListType(elem)
 
     def expr_Tuple(self, e: ast.Tuple, frame: Frame, expected):
-        hints = expected.elems if isinstance(expected, T.TupleType) and len(expected.elems) == len(e.elts) else None
-        types = [self.expr(x, frame, expected=hints[i] if hints else None) for i, x in enumerate(e.elts)]
+        hints = (
+            expected.elems
+            if isinstance(expected, T.TupleType) and len(expected.elems) == len(e.elts)
+            else None
+        )
+        types = [
+            self.expr(x, frame, expected=hints[i] if hints else None) for i, x in enumerate(e.elts)
+        ]
         return T.TupleType(tuple(types))
 
     def expr_Dict(self, e: ast.Dict, frame: Frame, expected):
         kh = expected.key if isinstance(expected, T.DictType) else None
         vh = expected.value if isinstance(expected, T.DictType) else None
         if not e.keys:
-            return expected if isinstance(expected, T.DictType) else T.DictType(T.StrType, T.TensorType)
+            return (
+                expected
+                if isinstance(expected, T.DictType)
+                else T.DictType(T.StrType, T.TensorType)
+            )
         keys = [self.expr(k, frame, expected=kh) for k in e.keys]
         values = [self.expr(v, frame, expected=vh) for v in e.values]
         key = self.unify_all(keys, kh, "key", e)
         value = self.unify_all(values, vh, "value", e)
-        if key not in (T.StrType, T.IntType, T.FloatType, T.BoolType, T.TensorType) and not R_unknown(key):
+        if key not in (
+            T.StrType,
+            T.IntType,
+            T.FloatType,
+            T.BoolType,
+            T.TensorType,
+        ) and not R_unknown(key):
             raise _err(e.span, M.DICT_KEY_TYPE, key=key)
         return T.DictType(key, value)
 
@@ -1400,7 +1730,9 @@ class FunctionChecker:
     def expr_DictComp(self, e: ast.DictComp, frame: Frame, expected):
         inner = self.comprehension(e.generators, frame)
         k = self.expr(e.key, inner)
-        v = self.expr(e.value, inner, expected=expected.value if isinstance(expected, T.DictType) else None)
+        v = self.expr(
+            e.value, inner, expected=expected.value if isinstance(expected, T.DictType) else None
+        )
         if isinstance(expected, T.DictType) and T.is_subtype(v, expected.value):
             v = expected.value
         return T.DictType(k, v)
@@ -1467,7 +1799,9 @@ class FunctionChecker:
             return UNKNOWN
         name = registry.UNARY_OPERATORS.get(e.op)
         ops = registry.overloads(name) if name else []
-        found = resolve_call([op_signature(op, name) for op in ops], [Arg(e.operand, t)], {}, e.span, name or e.op)
+        found = resolve_call(
+            [op_signature(op, name) for op in ops], [Arg(e.operand, t)], {}, e.span, name or e.op
+        )
         if not isinstance(found, Match):
             raise _err(e.span, M.UNARY_OPERATOR, op=e.op, operand=t)
         e.target = found.target
@@ -1485,37 +1819,68 @@ class FunctionChecker:
             raise _err(e.span, M.UNSUPPORTED, what=f"the operator {e.op}")
         found, swapped = self.operator(names, e.left, lt, e.right, rt, e.span)
         if found is None:
-            raise _err(e.span, M.BINARY_OPERATOR, op=e.op, left=lt, right=rt,
-                       candidates=self.candidates_text(names, lt, rt))
+            raise _err(
+                e.span,
+                M.BINARY_OPERATOR,
+                op=e.op,
+                left=lt,
+                right=rt,
+                candidates=self.candidates_text(names, lt, rt),
+            )
         e.target = found.target
         e.swapped = swapped
-        first, second = (found.bound[1], found.bound[0]) if swapped else (found.bound[0], found.bound[1])
+        first, second = (
+            (found.bound[1], found.bound[0]) if swapped else (found.bound[0], found.bound[1])
+        )
         e.left, e.right = first, second
         return found.type
 
     def operator(self, names, left, lt, right, rt, span):
         forward, reflected = names
         fsigs = [op_signature(op, forward) for op in registry.overloads(forward)]
-        rsigs = [op_signature(op, reflected) for op in registry.overloads(reflected)] if reflected else []
+        rsigs = (
+            [op_signature(op, reflected) for op in registry.overloads(reflected)]
+            if reflected
+            else []
+        )
         fargs = [Arg(left, lt, _is_empty_literal(left)), Arg(right, rt, _is_empty_literal(right))]
         rargs = [fargs[1], fargs[0]]
         from .resolve import match as match_one
 
-        for allow_conv in (False, True):
-            for sigs, args, swapped in ((fsigs, fargs, False), (rsigs, rargs, True)):
-                for sig in sigs:
-                    result = match_one(sig, args, {}, allow_conv, span)
-                    if isinstance(result, Match) and len(result.bound) >= 2:
-                        for node, t in result.retype:
-                            node.type = t
-                        return result, swapped
+        key = (forward, reflected, lt, rt, fargs[0].flexible, fargs[1].flexible)
+        order = [
+            (allow_conv, sigs, args, swapped)
+            for allow_conv in (False, True)
+            for sigs, args, swapped in ((fsigs, fargs, False), (rsigs, rargs, True))
+        ]
+        known = _OPERATOR_CHOICES.get(key)
+        if known is not None:
+            allow_conv, which, index = known
+            _, sigs, args, swapped = order[which]
+            result = match_one(sigs[index], args, {}, allow_conv, span)
+            if isinstance(result, Match):
+                for node, t in result.retype:
+                    node.type = t
+                return result, swapped
+        for which, (allow_conv, sigs, args, swapped) in enumerate(order):
+            for index, sig in enumerate(sigs):
+                result = match_one(sig, args, {}, allow_conv, span)
+                if isinstance(result, Match) and len(result.bound) >= 2:
+                    for node, t in result.retype:
+                        node.type = t
+                    if len(_OPERATOR_CHOICES) < 100_000:
+                        _OPERATOR_CHOICES[key] = (allow_conv, which, index)
+                    return result, swapped
         return None, False
 
     def candidates_text(self, names, lt: T.Type, rt: T.Type) -> str:
         if isinstance(lt, T.OptionalType) or isinstance(rt, T.OptionalType):
             return " (an Optional value must be refined first, e.g. with 'if x is not None:')"
-        ops = [op for op in registry.overloads(names[0])
-               if _first_param_accepts(op, lt) or _first_param_accepts(op, rt)]
+        ops = [
+            op
+            for op in registry.overloads(names[0])
+            if _first_param_accepts(op, lt) or _first_param_accepts(op, rt)
+        ]
         if not ops:
             return ""
         return "; candidates:\n" + "\n".join(f"  {op.schema.text}" for op in ops[:12])
@@ -1533,12 +1898,15 @@ class FunctionChecker:
                 result = UNKNOWN if len(e.ops) == 1 else result
                 continue
             if op in ("is", "is not") or (op in ("==", "!=") and (_is_none(a) or _is_none(b))):
+                if T.NoneType not in R.members(at) + R.members(bt) and T.AnyType not in (at, bt):
+                    raise _err(e.span, M.IS_NONE_ONLY, op=op, left=at, right=bt)
                 targets.append((SpecialTarget("is", self.static_is(op, at, bt)), False))
                 continue
             if op in ("in", "not in"):
                 ops = registry.overloads(registry.CONTAINS)
-                found = resolve_call([op_signature(o, "in") for o in ops],
-                                     [Arg(b, bt), Arg(a, at)], {}, e.span, "in")
+                found = resolve_call(
+                    [op_signature(o, "in") for o in ops], [Arg(b, bt), Arg(a, at)], {}, e.span, "in"
+                )
                 if not isinstance(found, Match):
                     raise _err(e.span, M.BINARY_OPERATOR, op=op, left=at, right=bt, candidates="")
                 targets.append((found.target, True))
@@ -1547,10 +1915,20 @@ class FunctionChecker:
                 names = registry.COMPARISON_OPERATORS[op]
                 found, swapped = self.operator(names, a, at, b, bt, e.span)
                 if found is None:
-                    raise _err(e.span, M.BINARY_OPERATOR, op=op, left=at, right=bt,
-                               candidates=self.candidates_text(names, at, bt))
+                    raise _err(
+                        e.span,
+                        M.BINARY_OPERATOR,
+                        op=op,
+                        left=at,
+                        right=bt,
+                        candidates=self.candidates_text(names, at, bt),
+                    )
                 targets.append((found.target, swapped))
-                first, second = (found.bound[1], found.bound[0]) if swapped else (found.bound[0], found.bound[1])
+                first, second = (
+                    (found.bound[1], found.bound[0])
+                    if swapped
+                    else (found.bound[0], found.bound[1])
+                )
                 self._replace_operand(e, i, first)
                 self._replace_operand(e, i + 1, second)
                 rtype = found.type
@@ -1563,11 +1941,21 @@ class FunctionChecker:
 
     def _replace_operand(self, e: ast.Compare, index: int, node: ast.Expr) -> None:
         if index == 0:
-            if node is not e.left and isinstance(node, ast.Call) and node.bound and node.bound[0] is e.left:
+            if (
+                node is not e.left
+                and isinstance(node, ast.Call)
+                and node.bound
+                and node.bound[0] is e.left
+            ):
                 e.left = node
         else:
             old = e.comparators[index - 1]
-            if node is not old and isinstance(node, ast.Call) and node.bound and node.bound[0] is old:
+            if (
+                node is not old
+                and isinstance(node, ast.Call)
+                and node.bound
+                and node.bound[0] is old
+            ):
                 e.comparators[index - 1] = node
 
     def static_is(self, op: str, at: T.Type, bt: T.Type) -> Optional[bool]:
@@ -1576,7 +1964,8 @@ class FunctionChecker:
         if at == T.NoneType and bt == T.NoneType:
             value = True
         elif (at == T.NoneType and T.NoneType not in R.members(bt) and bt != T.AnyType) or (
-                bt == T.NoneType and T.NoneType not in R.members(at) and at != T.AnyType):
+            bt == T.NoneType and T.NoneType not in R.members(at) and at != T.AnyType
+        ):
             value = False
         if value is None:
             return None
@@ -1605,11 +1994,17 @@ class FunctionChecker:
             if not isinstance(vt, (T.ListType,)) and vt != T.StrType:
                 raise _err(e.span, M.NOT_SUBSCRIPTABLE, type=vt)
             index.type = T.NoneType
-            args = [Arg(e.value, vt)] + [Arg(p, p.type) if p is not None else Arg(e, T.NoneType) for p in parts]
+            args = [Arg(e.value, vt)] + [
+                Arg(p, p.type) if p is not None else Arg(e, T.NoneType) for p in parts
+            ]
             ops = registry.overloads("slice")
-            found = resolve_call([op_signature(op, "slice") for op in ops], args, {}, e.span, f"{vt} slice")
+            found = resolve_call(
+                [op_signature(op, "slice") for op in ops], args, {}, e.span, f"{vt} slice"
+            )
             if not isinstance(found, Match):
-                found = resolve_call([op_signature(op, "slice") for op in ops], args[:1], {}, e.span, f"{vt} slice")
+                found = resolve_call(
+                    [op_signature(op, "slice") for op in ops], args[:1], {}, e.span, f"{vt} slice"
+                )
                 if not isinstance(found, Match):
                     raise CompileError.at(e.span, found, "index")
             e.target = found.target
@@ -1617,8 +2012,14 @@ class FunctionChecker:
         it = self.expr(index, frame)
         if not isinstance(vt, (T.ListType, T.DictType)) and vt != T.StrType:
             raise _err(e.span, M.NOT_SUBSCRIPTABLE, type=vt)
-        match = self.resolve_ops(registry.overloads(registry.GETITEM), [Arg(e.value, vt), Arg(index, it)], {},
-                                 e.span, f"{vt}.__getitem__", by_first=True)
+        match = self.resolve_ops(
+            registry.overloads(registry.GETITEM),
+            [Arg(e.value, vt), Arg(index, it)],
+            {},
+            e.span,
+            f"{vt}.__getitem__",
+            by_first=True,
+        )
         e.target = match.target
         if match.bound[1] is not index:
             e.index = match.bound[1]
@@ -1694,26 +2095,37 @@ class FunctionChecker:
                 item.type = T.NoneType
             else:
                 t = self.expr(item, frame)
-                ok = (t in (T.IntType, T.NoneType, T.TensorType, T.BoolType) or R_unknown(t)
-                      or (isinstance(t, T.ListType) and t.elem in (T.IntType, T.BoolType, T.TensorType)))
+                ok = (
+                    t in (T.IntType, T.NoneType, T.TensorType, T.BoolType)
+                    or R_unknown(t)
+                    or (
+                        isinstance(t, T.ListType)
+                        and t.elem in (T.IntType, T.BoolType, T.TensorType)
+                    )
+                )
                 if not ok:
                     raise _err(item.span, M.TENSOR_INDEX, got=t)
         if isinstance(index, ast.Tuple):
-            index.type = T.TupleType(tuple(
-                x.type if x.type is not None else T.NoneType for x in index.elts))
+            index.type = T.TupleType(
+                tuple(x.type if x.type is not None else T.NoneType for x in index.elts)
+            )
 
     # ---------------------------------------------------------------- calls
 
-    def resolve_ops(self, ops: list, args: list, kwargs: dict, span: Span, callee: str,
-                    by_first: bool = False) -> Match:
+    def resolve_ops(
+        self, ops: list, args: list, kwargs: dict, span: Span, callee: str, by_first: bool = False
+    ) -> Match:
         if by_first and args:
             # Operator overloads for other containers only clutter the message.
             fitting = [op for op in ops if _first_param_accepts(op, args[0].type)]
             ops = fitting or ops
         sigs = [op_signature(op, callee) for op in ops]
         if not sigs:
-            raise CompileError.at(span, M.UNKNOWN_FUNCTION.format(module="", name=callee, hint="").lstrip("."),
-                                  M.UNKNOWN_FUNCTION.code)
+            raise CompileError.at(
+                span,
+                M.UNKNOWN_FUNCTION.format(module="", name=callee, hint="").lstrip("."),
+                M.UNKNOWN_FUNCTION.code,
+            )
         found = resolve_call(sigs, args, kwargs, span, callee)
         if not isinstance(found, Match):
             raise CompileError.at(span, found, "call")
@@ -1785,8 +2197,15 @@ class FunctionChecker:
                 return special
         ops = registry.functions_in(registry.Namespace.BUILTINS, name)
         if not ops:
-            candidates = frame.names() | set(mod.functions) | {
-                op.name for op in registry.all_ops() if registry.Namespace.BUILTINS in op.namespaces}
+            candidates = (
+                frame.names()
+                | set(mod.functions)
+                | {
+                    op.name
+                    for op in registry.all_ops()
+                    if registry.Namespace.BUILTINS in op.namespaces
+                }
+            )
             raise _err(e.func.span, M.NAME_UNDEFINED, name=name, hint=M.suggest(name, candidates))
         args, kwargs = self.call_args(e, frame)
         return self.finish_call(e, self.resolve_ops(ops, args, kwargs, e.span, name))
@@ -1802,21 +2221,33 @@ class FunctionChecker:
             e.bound = []
             e.func.type = T.AnyType
             e.func.target = e.target
-            return T.ListType(T.TensorType) if name == "list" else T.DictType(T.StrType, T.TensorType)
+            return (
+                T.ListType(T.TensorType) if name == "list" else T.DictType(T.StrType, T.TensorType)
+            )
         if name != "list":
             return None
         arg = e.args[0]
-        if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name) and arg.func.id in B.ITERATION_FORMS \
-                and frame.lookup(arg.func.id) is None:
+        if (
+            isinstance(arg, ast.Call)
+            and isinstance(arg.func, ast.Name)
+            and arg.func.id in B.ITERATION_FORMS
+            and frame.lookup(arg.func.id) is None
+        ):
             elem = self.iterable(arg, frame)
         else:
             t = self.expr(arg, frame)
             ops = registry.functions_in(registry.Namespace.BUILTINS, "list")
             if ops:
-                found = resolve_call([op_signature(op, "list") for op in ops], [Arg(arg, t)], {}, e.span, "list")
+                found = resolve_call(
+                    [op_signature(op, "list") for op in ops], [Arg(arg, t)], {}, e.span, "list"
+                )
                 if isinstance(found, Match):
                     return self.finish_call(e, found)
-            elem = self.iterable(arg, frame) if not isinstance(t, T.TupleType) else self.element_type(t, arg)
+            elem = (
+                self.iterable(arg, frame)
+                if not isinstance(t, T.TupleType)
+                else self.element_type(t, arg)
+            )
             if isinstance(elem, list):
                 raise _err(arg.span, M.NOT_ITERABLE, type=t)
         e.target = SpecialTarget("list")
@@ -1830,8 +2261,9 @@ class FunctionChecker:
         fn_type = self.mod.ensure_checked(info, e.span)
         if fn_type is None:
             raise _Abort()
-        sig = function_signature(fn_type, info.node.name, info.defaults,
-                                 FunctionTarget(info.qualified_name, fn_type))
+        sig = function_signature(
+            fn_type, info.node.name, info.defaults, FunctionTarget(info.qualified_name, fn_type)
+        )
         found = resolve_call([sig], args, kwargs, e.span, info.node.name)
         if not isinstance(found, Match):
             raise CompileError.at(e.span, found, "call-arg")
@@ -1855,8 +2287,9 @@ class FunctionChecker:
                 fn_type = self.mod.ensure_checked(init, e.span)
                 if fn_type is None:
                     raise _Abort()
-                sig = function_signature(fn_type, info.node.name, init.defaults, ConstructTarget(ct),
-                                         skip_self=True)
+                sig = function_signature(
+                    fn_type, info.node.name, init.defaults, ConstructTarget(ct), skip_self=True
+                )
             sig.returns = lambda env, ct=ct: ct
         found = resolve_call([sig], args, kwargs, e.span, info.node.name)
         if not isinstance(found, Match):
@@ -1883,7 +2316,9 @@ class FunctionChecker:
             spec.type = T.AnyType
         if isinstance(subject, ast.Name) and not R_unknown(st):
             var = frame.lookup(subject.id)
-            refs, known = R.isinstance_test(subject.id, st, targets) if var is not None else (R.NONE, None)
+            refs, known = (
+                R.isinstance_test(subject.id, st, targets) if var is not None else (R.NONE, None)
+            )
         else:
             refs, known = R.NONE, (None if R_unknown(st) else R.isinstance_test("", st, targets)[1])
         e._refinements = refs
@@ -1903,7 +2338,9 @@ class FunctionChecker:
             got = self.expr(e.args[1], frame, expected=declared)
             if not T.is_subtype(got, declared) and not R_unknown(got):
                 if not (_is_empty_literal(e.args[1]) and type(got) is type(declared)):
-                    raise _err(e.span, M.ANNOTATION_MISMATCH, name="annotate", declared=declared, got=got)
+                    raise _err(
+                        e.span, M.ANNOTATION_MISMATCH, name="annotate", declared=declared, got=got
+                    )
                 e.args[1].type = declared
             e.target = SpecialTarget("annotate")
             e.bound = [e.args[1]]
@@ -1931,15 +2368,29 @@ class FunctionChecker:
         head, last = B.split_path(path)
         namespace = B.NAMESPACES.get(head)
         if path in B.TYPE_NAMES or path == "torch.device" or namespace is None:
-            ops = registry.functions_in(registry.Namespace.TORCH, last) if path == "torch.device" else []
+            ops = (
+                registry.functions_in(registry.Namespace.TORCH, last)
+                if path == "torch.device"
+                else []
+            )
             if not ops:
-                raise _err(e.func.span, M.UNKNOWN_FUNCTION, module=head or path, name=last,
-                           hint=M.suggest(last, self.module_names(head)))
+                raise _err(
+                    e.func.span,
+                    M.UNKNOWN_FUNCTION,
+                    module=head or path,
+                    name=last,
+                    hint=M.suggest(last, self.module_names(head)),
+                )
         else:
             ops = registry.functions_in(namespace, last)
         if not ops:
-            raise _err(e.func.span, M.UNKNOWN_FUNCTION, module=head, name=last,
-                       hint=M.suggest(last, self.module_names(head)))
+            raise _err(
+                e.func.span,
+                M.UNKNOWN_FUNCTION,
+                module=head,
+                name=last,
+                hint=M.suggest(last, self.module_names(head)),
+            )
         args, kwargs = self.call_args(e, frame)
         return self.finish_call(e, self.resolve_ops(ops, args, kwargs, e.span, path))
 
@@ -1957,13 +2408,19 @@ class FunctionChecker:
             if minfo is None:
                 if name in vt.attributes:
                     raise _err(e.span, M.NOT_CALLABLE, type=vt.attributes[name])
-                raise _err(func.span, M.CLASS_ATTRIBUTE, cls=vt, name=name,
-                           hint=M.suggest(name, list(vt.attributes) + list(info.methods if info else [])))
+                raise _err(
+                    func.span,
+                    M.CLASS_ATTRIBUTE,
+                    cls=vt,
+                    name=name,
+                    hint=M.suggest(name, list(vt.attributes) + list(info.methods if info else [])),
+                )
             fn_type = self.mod.ensure_checked(minfo, e.span)
             if fn_type is None:
                 raise _Abort()
-            sig = function_signature(fn_type, f"{vt}.{name}", minfo.defaults,
-                                     MethodTarget(vt, name), skip_self=True)
+            sig = function_signature(
+                fn_type, f"{vt}.{name}", minfo.defaults, MethodTarget(vt, name), skip_self=True
+            )
             found = resolve_call([sig], args, kwargs, e.span, f"{vt}.{name}")
             if not isinstance(found, Match):
                 raise CompileError.at(e.span, found, "call-arg")
@@ -1976,14 +2433,38 @@ class FunctionChecker:
         sigs = [op_signature(op, f"{_type_label(vt)}.{name}") for op in ops]
         applicable = [s for s, op in zip(sigs, ops) if _first_param_accepts(op, vt)]
         if not applicable:
-            raise _err(func.span, M.UNKNOWN_ATTR, type=_type_label(vt), name=name,
-                       hint=M.suggest(name, self.method_names(vt)))
-        found = resolve_call(applicable, [self_arg] + args, kwargs, e.span, f"{_type_label(vt)}.{name}")
+            raise _err(
+                func.span,
+                M.UNKNOWN_ATTR,
+                type=_type_label(vt),
+                name=name,
+                hint=self.attr_hint(name, vt),
+            )
+        found = resolve_call(
+            applicable, [self_arg] + args, kwargs, e.span, f"{_type_label(vt)}.{name}"
+        )
         if not isinstance(found, Match):
             raise CompileError.at(e.span, found, "call")
         for node, t in found.retype:
             node.type = t
         return self.finish_call(e, found)
+
+
+def _module_alias(value: Any) -> Optional[str]:
+    """The canonical module a captured Python global stands for (``torch``, ``F``, ``math``)."""
+    import types as pytypes
+
+    if not isinstance(value, pytypes.ModuleType):
+        return None
+    name = value.__name__
+    for prefix in ("tensorscript", "torch"):
+        if name == prefix or name.startswith(prefix + "."):
+            canon = "torch" + name[len(prefix) :]
+            canon = canon.replace("torch.lang", "torch").replace("torch.jit.ops", "torch")
+            return canon if canon in B.MODULES else "torch"
+    if name in ("math", "typing"):
+        return name
+    return None
 
 
 class _Holder:
@@ -2002,7 +2483,9 @@ def _is_none(e: ast.Expr) -> bool:
 
 
 def _is_empty_literal(e) -> bool:
-    return isinstance(e, (ast.List, ast.Dict)) and not (e.elts if isinstance(e, ast.List) else e.keys)
+    return isinstance(e, (ast.List, ast.Dict)) and not (
+        e.elts if isinstance(e, ast.List) else e.keys
+    )
 
 
 def _type_label(t: T.Type) -> str:
@@ -2035,4 +2518,3 @@ def _first_param_accepts(op: registry.OpDef, t: T.Type) -> bool:
     if kind == "optional":
         return True
     return t != T.TensorType
-

@@ -1,4 +1,5 @@
 """``tensorscript check FILE...``: type-check script files without running them."""
+
 from __future__ import annotations
 
 import sys
@@ -10,8 +11,7 @@ from ..parser.source import CompileError
 def check_files(paths: Iterable[str], out: TextIO | None = None) -> int:
     """Check each file; print every error (``file:line:col: error: ...`` with the source line)
     and a summary. Returns the exit status: 0 when every file checks, 1 otherwise."""
-    from .. import jit  # noqa: F401  registers the ops the checker resolves against
-    from ..jit import ops  # noqa: F401
+    from ..jit.ops import registry  # noqa: F401  importing the package registers every op
     from ..parser import parse_module
     from .checker import check_module
 
@@ -35,8 +35,18 @@ def check_files(paths: Iterable[str], out: TextIO | None = None) -> int:
             failed += 1
             errors += len(e.errors)
     if failed:
-        print(f"Found {errors} error{'s' if errors != 1 else ''} in {failed} file{'s' if failed != 1 else ''} "
-              f"(checked {len(paths)} source file{'s' if len(paths) != 1 else ''})", file=out)
+        print(
+            f"Found {_plural(errors, 'error')} in {_plural(failed, 'file')} "
+            f"(checked {_plural(len(paths), 'source file')})",
+            file=out,
+        )
         return 1
-    print(f"Success: no issues found in {len(paths)} source file{'s' if len(paths) != 1 else ''}", file=out)
+    print(
+        f"Success: no issues found in {_plural(len(paths), 'source file')}",
+        file=out,
+    )
     return 0
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"

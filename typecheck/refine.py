@@ -4,6 +4,7 @@
 ``isinstance(x, T)`` narrows Optional and Union types; ``and``, ``or`` and ``not`` combine them
 as Python evaluates them (TorchScript's ``RefinementSet``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -7,6 +7,7 @@ it (TorchScript's ``matchTypeVariables``). Overloads are tried in registration o
 with no implicit conversion, then allowing int to float (and a tuple where a list is expected),
 as TorchScript's ``matchSchemas`` does.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -23,10 +24,21 @@ from . import messages as M
 UNKNOWN = T._Simple("<unknown>")
 
 BASE_KINDS = {
-    "Tensor": T.TensorType, "Scalar": T.NumberType, "int": T.IntType, "float": T.FloatType,
-    "bool": T.BoolType, "str": T.StrType, "ScalarType": T.DTypeType, "Device": T.DeviceType,
-    "Any": T.AnyType, "number": T.NumberType, "None": T.NoneType, "NoneType": T.NoneType,
-    "Layout": T.AnyType, "MemoryFormat": T.AnyType, "Generator": T.AnyType,
+    "Tensor": T.TensorType,
+    "Scalar": T.NumberType,
+    "int": T.IntType,
+    "float": T.FloatType,
+    "bool": T.BoolType,
+    "str": T.StrType,
+    "ScalarType": T.DTypeType,
+    "Device": T.DeviceType,
+    "Any": T.AnyType,
+    "number": T.NumberType,
+    "None": T.NoneType,
+    "NoneType": T.NoneType,
+    "Layout": T.AnyType,
+    "MemoryFormat": T.AnyType,
+    "Generator": T.AnyType,
 }
 
 
@@ -53,12 +65,17 @@ def stype_to_type(s: SType, env: dict) -> T.Type:
     return env.get(kind, T.AnyType)
 
 
-def returns_type(returns: tuple, env: dict) -> T.Type:
+def returns_type(returns: tuple, env: dict, names: tuple = ()) -> T.Type:
+    """The result type; several named results (``(Tensor values, Tensor indices)``) make a
+    tuple whose fields can be read by name (``x.max(dim=1).values``)."""
     if len(returns) == 0:
         return T.NoneType
     if len(returns) == 1:
         return stype_to_type(returns[0], env)
-    return T.TupleType(tuple(stype_to_type(r, env) for r in returns))
+    elems = tuple(stype_to_type(r, env) for r in returns)
+    if len(names) == len(elems) and len(set(names)) == len(names):
+        return T.TupleType(elems, tuple(names))
+    return T.TupleType(elems)
 
 
 def contains_unknown(t: T.Type) -> bool:
@@ -82,6 +99,7 @@ def describe(t: T.Type) -> str:
 
 
 # ------------------------------------------------------------------ arguments and parameters
+
 
 @dataclass
 class Arg:
@@ -114,6 +132,13 @@ class Signature:
     target: Any = None
     text: str = ""  # the schema, for candidate lists
 
+    @property
+    def positional(self) -> list:
+        cached = self.__dict__.get("_positional")
+        if cached is None:
+            cached = self.__dict__["_positional"] = [p for p in self.params if not p.kwarg_only]
+        return cached
+
 
 @dataclass
 class Match:
@@ -130,23 +155,56 @@ class Failure:
     keyword: str = ""
 
 
+_SIGNATURES: dict = {}
+
+
 def op_signature(op: registry.OpDef, name: str) -> Signature:
+    key = (id(op), name)
+    sig = _SIGNATURES.get(key)
+    if sig is None or sig.target is not op:
+        sig = _SIGNATURES[key] = _op_signature(op, name)
+    return sig
+
+
+def _op_signature(op: registry.OpDef, name: str) -> Signature:
     schema = op.schema
-    params = [PSpec(p.name, stype=p.type, default=p.default, kwarg_only=p.kwarg_only) for p in schema.params]
-    return Signature(name, params, lambda env, r=schema.returns: returns_type(r, env),
-                     schema.varargs, op, schema.text)
+    params = [
+        PSpec(p.name, stype=p.type, default=p.default, kwarg_only=p.kwarg_only)
+        for p in schema.params
+    ]
+    return Signature(
+        name,
+        params,
+        lambda env, r=schema.returns, n=schema.return_names: returns_type(r, env, n),
+        schema.varargs,
+        op,
+        schema.text,
+    )
 
 
-def function_signature(fn_type: T.FunctionType, name: str, defaults: dict, target: Any,
-                       skip_self: bool = False) -> Signature:
+def function_signature(
+    fn_type: T.FunctionType, name: str, defaults: dict, target: Any, skip_self: bool = False
+) -> Signature:
     params = []
     for i, (pname, ptype, has_default) in enumerate(fn_type.params):
         if skip_self and i == 0:
             continue
-        params.append(PSpec(pname, type=ptype, default=defaults.get(pname, NO_DEFAULT) if has_default else NO_DEFAULT))
-    ps = ", ".join(f"{n}: {t}" for n, t, _ in fn_type.params[(1 if skip_self else 0):])
-    return Signature(name, params, lambda env, r=fn_type.returns: r, False, target,
-                     f"{name}({ps}) -> {fn_type.returns}")
+        params.append(
+            PSpec(
+                pname,
+                type=ptype,
+                default=defaults.get(pname, NO_DEFAULT) if has_default else NO_DEFAULT,
+            )
+        )
+    ps = ", ".join(f"{n}: {t}" for n, t, _ in fn_type.params[(1 if skip_self else 0) :])
+    return Signature(
+        name,
+        params,
+        lambda env, r=fn_type.returns: r,
+        False,
+        target,
+        f"{name}({ps}) -> {fn_type.returns}",
+    )
 
 
 # ------------------------------------------------------------------ conversions
@@ -211,7 +269,12 @@ def constant_node(value: Any, span, typ: Optional[T.Type] = None) -> ast.Expr:
 
     if isinstance(value, dtypes.DType):
         node.type = T.DTypeType
-    elif isinstance(value, str) and typ is not None and typ not in (T.StrType,) and not isinstance(typ, T.OptionalType):
+    elif (
+        isinstance(value, str)
+        and typ is not None
+        and typ not in (T.StrType,)
+        and not isinstance(typ, T.OptionalType)
+    ):
         node.type = typ  # an enum-like schema default such as contiguous_format
     return node
 
@@ -237,6 +300,7 @@ def constant_type(value: Any) -> T.Type:
 
 
 # ------------------------------------------------------------------ matching
+
 
 def _bind_typevars(s: SType, a: T.Type, env: dict) -> Optional[tuple]:
     """None, or the (expected, got) types of a type variable matched two ways."""
@@ -273,24 +337,72 @@ def _compatible(expected: T.Type, arg: Arg, stype: Optional[SType], allow_conv: 
     if T.is_subtype(a, expected):
         return True, None
     inner = expected.elem if isinstance(expected, T.OptionalType) else expected
-    if arg.flexible and ((isinstance(inner, T.ListType) and isinstance(a, T.ListType))
-                         or (isinstance(inner, T.DictType) and isinstance(a, T.DictType))):
+    if arg.flexible and (
+        (isinstance(inner, T.ListType) and isinstance(a, T.ListType))
+        or (isinstance(inner, T.DictType) and isinstance(a, T.DictType))
+    ):
         return True, None
     s_inner = stype.args[0] if stype is not None and stype.kind == "optional" else stype
-    if (s_inner is not None and s_inner.kind == "list" and s_inner.size is not None
-            and isinstance(inner, T.ListType) and inner.elem == T.IntType and a == T.IntType):
+    if (
+        s_inner is not None
+        and s_inner.kind == "list"
+        and s_inner.size is not None
+        and isinstance(inner, T.ListType)
+        and inner.elem == T.IntType
+        and a == T.IntType
+    ):
         return True, None
     if allow_conv:
         if inner == T.FloatType and a == T.IntType and float_from_int_op() is not None:
             return True, "float"
-        if isinstance(inner, T.ListType) and isinstance(a, T.TupleType) and a.elems and (
-                stype is None or not has_typevar(stype)) and all(
-                T.is_subtype(e, inner.elem) for e in a.elems):
+        if (
+            isinstance(inner, T.ListType)
+            and isinstance(a, T.TupleType)
+            and a.elems
+            and (stype is None or not has_typevar(stype))
+            and all(T.is_subtype(e, inner.elem) for e in a.elems)
+        ):
             return True, "list"
     return False, None
 
 
+# Types a schema's base kind can never take, whatever the conversions: a cheap first filter.
+_SIMPLE = (T.TensorType, T.IntType, T.FloatType, T.BoolType, T.StrType)
+_ACCEPTS = {
+    "Tensor": {T.TensorType},
+    "int": {T.IntType},
+    "float": {T.FloatType, T.IntType},
+    "bool": {T.BoolType},
+    "str": {T.StrType},
+    "Scalar": {T.IntType, T.FloatType, T.BoolType},
+}
+
+
+def _quick_reject(sig: Signature, args: list) -> bool:
+    params = sig.positional
+    for i, a in enumerate(args):
+        if i >= len(params):
+            return False  # the full match says how many it takes
+        p = params[i]
+        if p.stype is None or a.type not in _SIMPLE:
+            continue
+        if p.stype.kind == "list" and i == len(params) - 1:
+            continue  # may take trailing ints as varargs
+        accepts = _ACCEPTS.get(p.stype.kind)
+        if accepts is not None and a.type not in accepts:
+            return True
+    return False
+
+
 def match(sig: Signature, args: list, kwargs: dict, allow_conv: bool, span) -> Match | Failure:
+    if _quick_reject(sig, args):
+        return _REJECTED
+    return _full_match(sig, args, kwargs, allow_conv, span)
+
+
+def _full_match(
+    sig: Signature, args: list, kwargs: dict, allow_conv: bool, span
+) -> Match | Failure:
     params = sig.params
     positional = [p for p in params if not p.kwarg_only]
     args = list(args)
@@ -302,19 +414,30 @@ def match(sig: Signature, args: list, kwargs: dict, allow_conv: bool, span) -> M
         if ptype is not None and len(args) > last:
             tail = args[last:]
             first = tail[0].type
-            if (not isinstance(first, (T.ListType, T.TupleType)) and first != UNKNOWN
-                    and (len(tail) > 1 or (first == ptype and _list_size(p) is None))
-                    and all(T.is_subtype(t.type, ptype) or t.type == UNKNOWN for t in tail)):
-                packed = ast.List([t.node for t in tail], span=_join(tail[0].node.span, tail[-1].node.span))
+            if (
+                not isinstance(first, (T.ListType, T.TupleType))
+                and first != UNKNOWN
+                and (len(tail) > 1 or (first == ptype and _list_size(p) is None))
+                and all(T.is_subtype(t.type, ptype) or t.type == UNKNOWN for t in tail)
+            ):
+                packed = ast.List(
+                    [t.node for t in tail], span=_join(tail[0].node.span, tail[-1].node.span)
+                )
                 packed.type = T.ListType(ptype)
                 args = args[:last] + [Arg(packed, packed.type)]
     if len(args) > len(positional) and not sig.varargs:
-        return Failure("too_many", M.TOO_MANY_ARGS.format(callee=sig.name, limit=len(positional), given=len(args)))
+        return Failure(
+            "too_many",
+            M.TOO_MANY_ARGS.format(callee=sig.name, limit=len(positional), given=len(args)),
+        )
     names = {p.name for p in params}
     for k in kwargs:
         if k not in names:
-            return Failure("keyword", M.UNKNOWN_KEYWORD.format(
-                callee=sig.name, keyword=k, hint=M.suggest(k, names)), keyword=k)
+            return Failure(
+                "keyword",
+                M.UNKNOWN_KEYWORD.format(callee=sig.name, keyword=k, hint=M.suggest(k, names)),
+                keyword=k,
+            )
     chosen: list = []
     for i, p in enumerate(params):
         if not p.kwarg_only and i < len(args):
@@ -330,7 +453,8 @@ def match(sig: Signature, args: list, kwargs: dict, allow_conv: bool, span) -> M
     env: dict = {}
     # Empty literals bind type variables last: ``d[k] = []`` takes the dict's value type.
     ordered = [c for c in chosen if c[1] is None or not c[1].flexible] + [
-        c for c in chosen if c[1] is not None and c[1].flexible]
+        c for c in chosen if c[1] is not None and c[1].flexible
+    ]
     for p, arg in ordered:
         if arg is not None and p.stype is not None and has_typevar(p.stype):
             err = _bind_typevars(p.stype, arg.type, env)
@@ -338,10 +462,17 @@ def match(sig: Signature, args: list, kwargs: dict, allow_conv: bool, span) -> M
                 expected, got = err
                 hint = ""
                 if expected == T.TensorType and p.stype.kind != "list":
-                    hint = (" (an unannotated empty list is List[Tensor]: annotate it, e.g. "
-                            "'xs: List[int] = []')")
-                return Failure("typevar", M.ARG_TYPE.format(
-                    expected=describe(expected), arg=p.name, callee=sig.name, got=describe(got)) + hint)
+                    hint = (
+                        " (an unannotated empty list is List[Tensor]: annotate it, e.g. "
+                        "'xs: List[int] = []')"
+                    )
+                return Failure(
+                    "typevar",
+                    M.ARG_TYPE.format(
+                        expected=describe(expected), arg=p.name, callee=sig.name, got=describe(got)
+                    )
+                    + hint,
+                )
     bound: list = []
     retype: list = []
     for p, arg in chosen:
@@ -351,8 +482,12 @@ def match(sig: Signature, args: list, kwargs: dict, allow_conv: bool, span) -> M
             continue
         ok, conv = _compatible(expected, arg, p.stype, allow_conv)
         if not ok:
-            return Failure("type", M.ARG_TYPE.format(expected=describe(expected), arg=p.name,
-                                                     callee=sig.name, got=describe(arg.type)))
+            return Failure(
+                "type",
+                M.ARG_TYPE.format(
+                    expected=describe(expected), arg=p.name, callee=sig.name, got=describe(arg.type)
+                ),
+            )
         node = arg.node
         if arg.flexible and not T.is_subtype(arg.type, expected):
             inner = expected.elem if isinstance(expected, T.OptionalType) else expected
@@ -360,11 +495,16 @@ def match(sig: Signature, args: list, kwargs: dict, allow_conv: bool, span) -> M
         if conv == "float":
             node = float_conversion(node)
         elif conv == "list":
-            node = list_from_tuple(node, expected.elem if isinstance(expected, T.OptionalType) else expected)
+            node = list_from_tuple(
+                node, expected.elem if isinstance(expected, T.OptionalType) else expected
+            )
         bound.append(node)
     if sig.varargs:
-        bound.extend(a.node for a in args[len(positional):])
+        bound.extend(a.node for a in args[len(positional) :])
     return Match(bound, sig.returns(env), sig.target, retype)
+
+
+_REJECTED = Failure("type", "")
 
 
 def _param_list_elem(p: PSpec) -> Optional[T.Type]:
@@ -388,19 +528,44 @@ def _join(a, b):
     return Span(a.source, a.line, a.col, b.end_line, b.end_col)
 
 
+# Which signature a call shape resolved to: programs repeat the same operations, and the
+# choice depends only on the candidates and the argument types.
+_CHOICES: dict = {}
+
+
+def _shape_key(sigs: list, args: list, kwargs: dict):
+    return (
+        tuple(id(s) for s in sigs),
+        tuple((a.type, a.flexible) for a in args),
+        tuple(sorted((k, v.type, v.flexible) for k, v in kwargs.items())),
+    )
+
+
 def resolve(sigs: list, args: list, kwargs: dict, span, callee: str) -> Match | str:
     """The first signature that accepts the arguments (exact pass, then with conversions), or
     the message saying why none does."""
+    try:
+        key = _shape_key(sigs, args, kwargs)
+        choice = _CHOICES.get(key)
+    except TypeError:  # an unhashable type: resolve without the cache
+        key, choice = None, None
+    if choice is not None:
+        index, allow_conv = choice
+        result = match(sigs[index], args, kwargs, allow_conv, span)
+        if isinstance(result, Match):
+            return result
     for allow_conv in (False, True):
-        for sig in sigs:
+        for index, sig in enumerate(sigs):
             result = match(sig, args, kwargs, allow_conv, span)
             if isinstance(result, Match):
+                if key is not None and len(_CHOICES) < 100_000:
+                    _CHOICES[key] = (index, allow_conv)
                 return result
     return no_match_message(sigs, args, kwargs, span, callee)
 
 
 def no_match_message(sigs: list, args: list, kwargs: dict, span, callee: str) -> str:
-    failures = [match(sig, args, kwargs, True, span) for sig in sigs]
+    failures = [_full_match(sig, args, kwargs, True, span) for sig in sigs]
     if len(sigs) == 1:
         return failures[0].message
     # A keyword no overload knows is the likeliest mistake: name it.
@@ -411,7 +576,9 @@ def no_match_message(sigs: list, args: list, kwargs: dict, span, callee: str) ->
         for k in kwargs:
             if k not in known:
                 return M.UNKNOWN_KEYWORD.format(callee=callee, keyword=k, hint=M.suggest(k, known))
-    got = ", ".join([describe(a.type) for a in args] + [f"{k}={describe(v.type)}" for k, v in kwargs.items()])
+    got = ", ".join(
+        [describe(a.type) for a in args] + [f"{k}={describe(v.type)}" for k, v in kwargs.items()]
+    )
     typed = [f for f in failures if f.kind in ("type", "typevar")]
     reason = f" ({typed[0].message})" if len(typed) == 1 else ""
     candidates = "\n".join(f"  {s.text or s.name}" for s in sigs)

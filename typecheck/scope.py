@@ -10,6 +10,7 @@ that cannot be unified, or that only one branch defines, is poisoned: reading it
 A refinement (``x is not None``, ``isinstance``) narrows a name in a frame without assigning
 it; reads of a refined name carry the type it was narrowed from (see ``Var.refined_from``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

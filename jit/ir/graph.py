@@ -195,6 +195,8 @@ class Graph:
     def __init__(self, name: str = "graph"):
         self.name = name
         self.block = Block()
+        # The FunctionType the source declared (lowering sets it): outputs may be narrower.
+        self.signature: Optional[T.FunctionType] = None
 
     @property
     def inputs(self) -> list[Value]:

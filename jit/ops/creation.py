@@ -443,3 +443,50 @@ for _name, _dt in (("float", dtypes.float32), ("double", dtypes.float64), ("half
     register(f"{_name}.method(Tensor self) -> Tensor",
              impl=lambda x, _np_dtype=_dt.np: _cast(x, _np_dtype), grad=_cast_grad, method=True,
              doc=f"``self.to({_dt.name})``")
+
+
+_TYPE_NAMES = {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor",
+               "float16": "torch.HalfTensor", "int64": "torch.LongTensor",
+               "int32": "torch.IntTensor", "int16": "torch.ShortTensor", "int8": "torch.CharTensor",
+               "uint8": "torch.ByteTensor", "bool": "torch.BoolTensor"}
+
+register("type.dtype(Tensor self, ScalarType dtype, bool non_blocking=False) -> Tensor",
+         impl=lambda x, dtype, nb: _cast(x, dtype.np), grad=_cast_grad, method=True)
+register("type(Tensor self) -> str", impl=lambda x: _TYPE_NAMES[x.dtype.name], method=True,
+         tags={NONDIFFERENTIABLE}, doc="PyTorch's legacy type name, ``torch.FloatTensor``.")
+
+
+def _cuda(x, device):
+    raise RuntimeError("CUDA tensors are not available in eager mode: tensorscript's eager "
+                       "tensors live on the CPU (compiled CUDA kernels run through scripts)")
+
+
+register("cuda(Tensor self, Device? device=None) -> Tensor", impl=_cuda, method=True)
+
+
+def _uniform(x, low, high):
+    if x.dtype.kind != "f":
+        raise RuntimeError(f'"check_uniform_bounds" not implemented for \'{x.dtype.name}\'')
+    x[...] = _rng.uniform(low, high, x.shape)
+    return x
+
+
+def _normal(x, mean, std):
+    if x.dtype.kind != "f":
+        raise RuntimeError(f'"normal_kernel_cpu" not implemented for \'{x.dtype.name}\'')
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    x[...] = _rng.normal(mean, std, x.shape)
+    return x
+
+
+register("uniform_(Tensor self, float from=0, float to=1) -> Tensor", impl=_uniform,
+         grad=lambda ctx, g: (g * 0,), method=True, tags={INPLACE, RANDOM})
+register("normal_(Tensor self, float mean=0, float std=1) -> Tensor", impl=_normal,
+         grad=lambda ctx, g: (g * 0,), method=True, tags={INPLACE, RANDOM})
+register("bernoulli(Tensor self) -> Tensor",
+         impl=lambda p: (_rng.random(p.shape) < p).astype(p.dtype), method=True, namespaces=T,
+         tags={RANDOM, NONDIFFERENTIABLE})
+register("bernoulli.p(Tensor self, float p) -> Tensor",
+         impl=lambda x, p: (_rng.random(x.shape) < p).astype(x.dtype), method=True, namespaces=T,
+         tags={RANDOM, NONDIFFERENTIABLE})

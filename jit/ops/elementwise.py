@@ -6,17 +6,23 @@ use public ops only. In-place variants (``add_``, ``exp_``, ...) are derived fro
 out-of-place entry by :func:`register_inplace`, sharing its gradient rule.
 
 ``scalar_expr`` spells each op's body for the fuser: ``a``, ``b``, ``c`` are the tensor or
-scalar operands in schema order, attributes go by their parameter names.
+scalar operands in schema order, attributes go by their parameter names, and functions are
+NumPy's names for the same scalar function (``exp``, ``maximum``, ``where``, ``erf``).
 """
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
 from ...kernels import elementwise as K
 from ..ir import dtypes
 from .registry import INPLACE, NONDIFFERENTIABLE, POINTWISE, Namespace, get, overloads, register
+
+# NumPy warns on 1/0, log(0), overflow; PyTorch returns inf/nan silently. A filter scoped to
+# this module costs nothing per call, unlike ``np.errstate``.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=__name__)
 
 T = (Namespace.TORCH,)
 PW = {POINTWISE}
@@ -64,6 +70,8 @@ def cast(v, np_dtype):
     """An operand in ``np_dtype``: arrays converted, Python scalars made 0-d arrays (wrapping as C does)."""
     if type(v) is np.ndarray:
         return v if v.dtype == np_dtype else v.astype(np_dtype)
+    if type(v) is float and np_dtype.kind == "f":
+        return v  # a Python float is a weak scalar to NumPy: the array's dtype wins
     if np_dtype.kind in "iu" and isinstance(v, int) and not isinstance(v, bool):
         info = np.iinfo(np_dtype)
         if not info.min <= v <= info.max:
@@ -92,6 +100,39 @@ def _check_cast(result: np.ndarray, out: np.ndarray) -> None:
                            f"shape {list(result.shape)}")
 
 
+def _same_kind_operand(self: np.ndarray, other) -> bool:
+    """``other`` can be applied to ``self`` by a ufunc writing into ``self``, dtype unchanged."""
+    if type(other) is np.ndarray:
+        return other.dtype == self.dtype and other.shape == self.shape
+    return type(other) in _SCALAR_CAT and _SCALAR_CAT[type(other)] <= _CAT[self.dtype.kind] \
+        and self.dtype != _BOOL and (type(other) is not int or self.dtype.kind == "f")
+
+
+def _fast_ufunc(ufunc):
+    """``self.op_(other)`` straight into ``self`` when no cast or broadcast of ``self`` is needed."""
+    def fast(self, other, alpha=1):
+        if alpha != 1 or not _same_kind_operand(self, other):
+            return False
+        ufunc(self, other, out=self)
+        return True
+    return fast
+
+
+def _fast_div(self, other, *mode):
+    if mode and mode[0] is not None or self.dtype.kind != "f" or not _same_kind_operand(self, other):
+        return False
+    np.true_divide(self, other, out=self)
+    return True
+
+
+_FAST_INPLACE = {
+    "add.Tensor": _fast_ufunc(np.add), "add.Scalar": _fast_ufunc(np.add),
+    "sub.Tensor": _fast_ufunc(np.subtract), "sub.Scalar": _fast_ufunc(np.subtract),
+    "mul.Tensor": _fast_ufunc(np.multiply), "mul.Scalar": _fast_ufunc(np.multiply),
+    "div.Tensor": _fast_div, "div.Scalar": _fast_div,
+}
+
+
 def register_inplace(qualified_name: str, inplace_name: str | None = None, **overrides):
     """Register ``name_`` from the out-of-place entry: same schema, same gradient rule."""
     op = get(qualified_name)
@@ -99,8 +140,11 @@ def register_inplace(qualified_name: str, inplace_name: str | None = None, **ove
     text = op.schema.text
     text = name + text[len(op.name):]
     impl = op.impl
+    fast = _FAST_INPLACE.get(op.qualified_name)
 
     def inplace_impl(self, *rest):
+        if fast is not None and fast(self, *rest):
+            return self
         result = impl(self, *rest)
         _check_cast(result, self)
         np.copyto(self, result, casting="unsafe")
@@ -137,7 +181,15 @@ def _check_alpha(dt, alpha):
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
 
 
+def _float_scalar(a, b) -> bool:
+    """A float array with a Python float: NumPy's weak-scalar rule already gives PyTorch's dtype."""
+    return type(b) is float and type(a) is np.ndarray and a.dtype.kind == "f"
+
+
 def _add(a, b, alpha=1):
+    if alpha == 1 and (type(b) is np.ndarray and a.dtype == b.dtype and a.dtype != _BOOL
+                       or _float_scalar(a, b)):
+        return np.add(a, b)
     dt = _binary_dtype(a, b)
     if alpha == 1:
         if dt == _BOOL:
@@ -148,6 +200,9 @@ def _add(a, b, alpha=1):
 
 
 def _sub(a, b, alpha=1):
+    if alpha == 1 and (type(b) is np.ndarray and a.dtype == b.dtype and a.dtype.kind == "f"
+                       or _float_scalar(a, b)):
+        return np.subtract(a, b)
     dt = _binary_dtype(a, b)
     if dt == _BOOL:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
@@ -184,6 +239,8 @@ register("rsub.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor",
 
 
 def _mul(a, b):
+    if type(b) is np.ndarray and a.dtype == b.dtype and a.dtype != _BOOL or _float_scalar(a, b):
+        return np.multiply(a, b)
     dt = _binary_dtype(a, b)
     if dt == _BOOL:
         return np.logical_and(a, b)
@@ -218,11 +275,12 @@ def _int_zero_check(b):
 
 
 def _true_div(a, b):
+    if type(b) is np.ndarray and a.dtype == b.dtype and a.dtype.kind == "f" or _float_scalar(a, b):
+        return np.true_divide(a, b)
     dt = _binary_dtype(a, b)
     if dt.kind != "f":
         dt = _F32
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.true_divide(cast(a, dt), cast(b, dt))
+    return np.true_divide(cast(a, dt), cast(b, dt))
 
 
 def _floor_div(a, b):
@@ -231,10 +289,9 @@ def _floor_div(a, b):
         _no_bool(dt, "div_floor")
         _int_zero_check(b)
         return np.floor_divide(cast(a, dt), cast(b, dt))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x, y = cast(a, dt), cast(b, dt)
-        # PyTorch's floor division rounds the exact quotient, as Python's // does for floats
-        return np.floor_divide(x, y)
+    x, y = cast(a, dt), cast(b, dt)
+    # PyTorch's floor division rounds the exact quotient, as Python's // does for floats
+    return np.floor_divide(x, y)
 
 
 def _trunc_div(a, b):
@@ -247,8 +304,7 @@ def _trunc_div(a, b):
         q = np.floor_divide(x, y)
         fix = (np.remainder(x, y) != 0) & ((x < 0) != (y < 0))
         return (q + fix).astype(dt)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.trunc(np.true_divide(cast(a, dt), cast(b, dt)))
+    return np.trunc(np.true_divide(cast(a, dt), cast(b, dt)))
 
 
 def _div(a, b, rounding_mode=None):
@@ -312,8 +368,7 @@ def _remainder(a, b):
     _no_bool(dt, "remainder")
     if dt.kind in "iub":
         _int_zero_check(b)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.remainder(cast(a, dt), cast(b, dt))
+    return np.remainder(cast(a, dt), cast(b, dt))
 
 
 def _fmod(a, b):
@@ -321,8 +376,7 @@ def _fmod(a, b):
     _no_bool(dt, "fmod")
     if dt.kind in "iub":
         _int_zero_check(b)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.fmod(cast(a, dt), cast(b, dt))
+    return np.fmod(cast(a, dt), cast(b, dt))
 
 
 register("remainder.Tensor(Tensor self, Tensor other) -> Tensor", impl=_remainder,
@@ -358,14 +412,13 @@ def _pow(a, b):
             raise RuntimeError("Integers to negative integer powers are not allowed.")
     if dt == _BOOL:
         return np.logical_or(np.logical_not(cast(b, dt)), cast(a, dt))
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        if isinstance(b, (int, float)) and not isinstance(b, bool) and type(a) is np.ndarray:
-            x = cast(a, dt)
-            if b == 2:
-                return np.multiply(x, x)
-            if b == 0.5 and dt.kind == "f":
-                return np.sqrt(x)
-        return np.power(cast(a, dt), cast(b, dt))
+    if isinstance(b, (int, float)) and not isinstance(b, bool) and type(a) is np.ndarray:
+        x = cast(a, dt)
+        if b == 2:
+            return np.multiply(x, x)
+        if b == 0.5 and dt.kind == "f":
+            return np.sqrt(x)
+    return np.power(cast(a, dt), cast(b, dt))
 
 
 def _pow_scalar_grad(ctx, g):
@@ -431,8 +484,7 @@ def _unary(name, impl, grad, expr, *, method=True, nondiff=False, namespaces=T):
 
 def _float_fn(ufunc):
     def impl(a):
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            return ufunc(_to_float(a))
+        return ufunc(_to_float(a))
     return impl
 
 
@@ -499,7 +551,7 @@ def _frac(a):
 _unary("frac", _frac, lambda ctx, g: (g,), "a - trunc(a)")
 _unary("reciprocal", _float_fn(np.reciprocal), lambda ctx, g: (-g * ctx.out * ctx.out,), "1 / a")
 _unary("relu", lambda a: np.maximum(a, 0) if a.dtype != _BOOL else a.copy(),
-       lambda ctx, g: (g * (ctx.out > 0),), "max(a, 0)")
+       lambda ctx, g: (g * (ctx.out > 0),), "maximum(a, 0)")
 _unary("silu", _float_fn(K.silu), lambda ctx, g: (g * _silu_grad(ctx.args[0]),), "a / (1 + exp(-a))",
        namespaces=(Namespace.TORCH, Namespace.FUNCTIONAL))
 
@@ -556,10 +608,9 @@ register("gelu(Tensor self, *, str approximate=\"none\") -> Tensor", impl=_gelu,
 
 def _softplus(a, beta=1, threshold=20):
     x = _to_float(a)
-    with np.errstate(over="ignore"):
-        bx = x * np.asarray(beta, x.dtype)
-        soft = np.log1p(np.exp(-np.abs(bx))) + np.maximum(bx, 0)
-        return np.where(bx > threshold, x, soft / np.asarray(beta, x.dtype)).astype(x.dtype)
+    bx = x * np.asarray(beta, x.dtype)
+    soft = np.log1p(np.exp(-np.abs(bx))) + np.maximum(bx, 0)
+    return np.where(bx > threshold, x, soft / np.asarray(beta, x.dtype)).astype(x.dtype)
 
 
 def _softplus_grad(ctx, g):
@@ -633,17 +684,17 @@ def _clamp_tensor_grad(ctx, g):
 
 for _name in ("clamp", "clip"):
     register(f"{_name}(Tensor self, Scalar? min=None, Scalar? max=None) -> Tensor", impl=_clamp,
-             grad=_clamp_grad, tags=PW, scalar_expr="min(max(a, min), max)", method=True,
+             grad=_clamp_grad, tags=PW, scalar_expr="minimum(maximum(a, min), max)", method=True,
              namespaces=T)
     register(f"{_name}.Tensor(Tensor self, Tensor? min=None, Tensor? max=None) -> Tensor",
-             impl=_clamp, grad=_clamp_tensor_grad, tags=PW, scalar_expr="min(max(a, b), c)",
+             impl=_clamp, grad=_clamp_tensor_grad, tags=PW, scalar_expr="minimum(maximum(a, b), c)",
              method=True, namespaces=T)
 register("clamp_min(Tensor self, Scalar min) -> Tensor", impl=lambda a, lo: _clamp(a, lo, None),
          grad=lambda ctx, g: (g * (ctx.args[0] >= ctx.args[1]),), tags=PW,
-         scalar_expr="max(a, min)", method=True, namespaces=T)
+         scalar_expr="maximum(a, min)", method=True, namespaces=T)
 register("clamp_max(Tensor self, Scalar max) -> Tensor", impl=lambda a, hi: _clamp(a, None, hi),
          grad=lambda ctx, g: (g * (ctx.args[0] <= ctx.args[1]),), tags=PW,
-         scalar_expr="min(a, max)", method=True, namespaces=T)
+         scalar_expr="minimum(a, max)", method=True, namespaces=T)
 
 
 def _extremum(ufunc):
@@ -666,9 +717,9 @@ def _minimum_grad(ctx, g):
 
 
 register("maximum(Tensor self, Tensor other) -> Tensor", impl=_extremum(np.maximum),
-         grad=_maximum_grad, tags=PW, scalar_expr="max(a, b)", method=True, namespaces=T)
+         grad=_maximum_grad, tags=PW, scalar_expr="maximum(a, b)", method=True, namespaces=T)
 register("minimum(Tensor self, Tensor other) -> Tensor", impl=_extremum(np.minimum),
-         grad=_minimum_grad, tags=PW, scalar_expr="min(a, b)", method=True, namespaces=T)
+         grad=_minimum_grad, tags=PW, scalar_expr="minimum(a, b)", method=True, namespaces=T)
 register("fmax(Tensor self, Tensor other) -> Tensor", impl=_extremum(np.fmax),
          grad=_maximum_grad, tags=PW, scalar_expr="fmax(a, b)", method=True, namespaces=T)
 register("fmin(Tensor self, Tensor other) -> Tensor", impl=_extremum(np.fmin),
@@ -702,7 +753,7 @@ def _where(cond, a, b):
             raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
                                f"with dtype {torch_name(cond.dtype)}")
     dt = _where_dtype(a, b)
-    return np.where(cond, cast(a, dt), cast(b, dt))
+    return np.where(cond, cast(a, dt), cast(b, dt)).astype(dt, copy=False)
 
 
 def _where_dtype(a, b) -> np.dtype:

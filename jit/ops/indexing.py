@@ -21,7 +21,8 @@ from .shape import contiguous, broadcast_shapes, shape_of, slice_bounds, wrap_di
 
 T = (Namespace.TORCH,)
 # bound directly, skipping overload resolution: indexing is the hottest path in eager code
-_SELECT, _SLICE, _UNSQUEEZE, _ALIAS = get("select.int"), get("slice.Tensor"), get("unsqueeze"), get("alias")
+_SELECT, _SLICE = get("select.int"), get("slice.Tensor")
+_UNSQUEEZE, _ALIAS = get("unsqueeze"), get("alias")
 
 
 # ------------------------------------------------------------------ tensor[key]
@@ -164,6 +165,8 @@ def setitem(x, key, value) -> None:
     if isinstance(key, tuple) and len(key) == 0:
         key = Ellipsis
     target, advanced = _apply_basic(x, key)
+    if isinstance(value, (list, tuple, np.ndarray)):
+        value = call("tensor", value, dtype=x.dtype)
     if advanced:
         if not is_tensor(value):
             value = call("full", [], value, dtype=x.dtype)
@@ -190,9 +193,9 @@ def _index_arrays(a: np.ndarray, indices: list, op: str) -> tuple:
             mask = idx.astype(np.bool_, copy=False)
             for j, s in enumerate(mask.shape):
                 if dim + j >= a.ndim or s != a.shape[dim + j]:
-                    raise IndexError(f"The shape of the mask {list(mask.shape)} at index {j} does not "
-                                     f"match the shape of the indexed tensor {list(a.shape)} at index "
-                                     f"{dim + j}")
+                    raise IndexError(f"The shape of the mask {list(mask.shape)} at index {j} does "
+                                     f"not match the shape of the indexed tensor {list(a.shape)} "
+                                     f"at index {dim + j}")
             key.append(mask)  # NumPy expands a mask in a key exactly as nonzero() would
             dim += mask.ndim
             continue
@@ -203,7 +206,8 @@ def _index_arrays(a: np.ndarray, indices: list, op: str) -> tuple:
             lo, hi = int(idx.min()), int(idx.max())
             bad = lo if lo < -n else (hi if hi >= n else None)
             if bad is not None:
-                raise IndexError(f"{op}(): index {bad} is out of bounds for dimension {dim} with size {n}")
+                raise IndexError(f"{op}(): index {bad} is out of bounds for dimension {dim} with "
+                                 f"size {n}")
         key.append(idx.astype(np.int64, copy=False))
         dim += 1
     return tuple(key)
@@ -243,9 +247,11 @@ def _index_put_grad(ctx, g):
     return gx, None, picked
 
 
-register("index_put_(Tensor self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor",
+register("index_put_(Tensor self, Tensor?[] indices, Tensor values, bool accumulate=False) -> "
+         "Tensor",
          impl=_index_put_into, grad=_index_put_grad, tags={INPLACE}, method=True, namespaces=T)
-register("index_put(Tensor self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor",
+register("index_put(Tensor self, Tensor?[] indices, Tensor values, bool accumulate=False) -> "
+         "Tensor",
          impl=lambda a, i, v, acc: _index_put_into(a.copy(), i, v, acc), grad=_index_put_grad,
          method=True, namespaces=T)
 
@@ -260,12 +266,13 @@ def _check_gather_shapes(a, dim, index, op, src=None):
                            f"{'input' if op == 'gather' else 'self'} tensor")
     for k in range(index.ndim):
         if k != dim and index.shape[k] > a.shape[k]:
-            raise RuntimeError(f"Size does not match at dimension {k} expected index {list(index.shape)} "
-                               f"to be no larger than {'self' if op == 'gather' else 'self'} "
-                               f"{list(a.shape)} apart from dimension {dim}")
+            raise RuntimeError(f"Size does not match at dimension {k} expected index "
+                               f"{list(index.shape)} to be no larger than "
+                               f"{'self' if op == 'gather' else 'self'} {list(a.shape)} apart from "
+                               f"dimension {dim}")
         if src is not None and index.shape[k] > src.shape[k]:
-            raise RuntimeError(f"Size does not match at dimension {k} expected index {list(index.shape)} "
-                               f"to be no larger than src {list(src.shape)}")
+            raise RuntimeError(f"Size does not match at dimension {k} expected index "
+                               f"{list(index.shape)} to be no larger than src {list(src.shape)}")
 
 
 def _check_range(index, n, dim, op):
@@ -273,7 +280,8 @@ def _check_range(index, n, dim, op):
         lo, hi = int(index.min()), int(index.max())
         bad = lo if lo < 0 else (hi if hi >= n else None)
         if bad is not None:
-            raise RuntimeError(f"{op}(): index {bad} is out of bounds for dimension {dim} with size {n}")
+            raise RuntimeError(f"{op}(): index {bad} is out of bounds for dimension {dim} with "
+                               f"size {n}")
 
 
 def _gather(a, dim, index, sparse_grad):
@@ -308,8 +316,8 @@ def _scatter_into(out, dim, index, src, mode, op):
     bad = _ik.scatter(work, d, index, src, mode)
     if bad >= 0:
         flat = index.reshape(-1)
-        raise RuntimeError(f"{op}(): index {int(flat[bad])} is out of bounds for dimension {d} with size "
-                           f"{out.shape[d] if out.ndim else 1}")
+        raise RuntimeError(f"{op}(): index {int(flat[bad])} is out of bounds for dimension {d} "
+                           f"with size {out.shape[d] if out.ndim else 1}")
     if work is not out:
         out[...] = work
     return out
@@ -345,12 +353,13 @@ for _suffix, _tags in (("", ()), ("_", (INPLACE,))):
              impl=lambda a, dim, i, v, _f=_fresh: _scatter_into(_f(a), dim, i, _scalar_src(v, a),
                                                                 _ik.ASSIGN, "scatter"),
              grad=_scatter_value_grad, tags=_tags, method=True, namespaces=T if not _suffix else ())
-    register(f"scatter{_suffix}.reduce(Tensor self, int dim, Tensor index, Tensor src, *, str reduce) -> Tensor",
+    register(f"scatter{_suffix}.reduce(Tensor self, int dim, Tensor index, Tensor src, *, str "
+             "reduce) -> Tensor",
              impl=lambda a, dim, i, s, r, _f=_fresh: _scatter_into(_f(a), dim, i, s,
                                                                    _reduce_mode(r), "scatter"),
              tags=_tags, method=True, namespaces=T if not _suffix else ())
-    register(f"scatter{_suffix}.value_reduce(Tensor self, int dim, Tensor index, Scalar value, *, str reduce) "
-             "-> Tensor",
+    register(f"scatter{_suffix}.value_reduce(Tensor self, int dim, Tensor index, Scalar value, *, "
+             "str reduce) -> Tensor",
              impl=lambda a, dim, i, v, r, _f=_fresh: _scatter_into(_f(a), dim, i, _scalar_src(v, a),
                                                                    _reduce_mode(r), "scatter"),
              tags=_tags, method=True, namespaces=T if not _suffix else ())
@@ -361,9 +370,22 @@ for _suffix, _tags in (("", ()), ("_", (INPLACE,))):
              tags=_tags, method=True, namespaces=T if not _suffix else ())
 
 
+def _reduce_identity(reduce: str, dtype: np.dtype):
+    """The value a reduction starts from when ``include_self=False`` leaves ``self`` out."""
+    if reduce in ("sum", "prod"):
+        return 0 if reduce == "sum" else 1
+    if dtype.kind == "f":
+        return -np.inf if reduce == "amax" else np.inf
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        return info.min if reduce == "amax" else info.max
+    return reduce == "amin"
+
+
 def _scatter_reduce(a, dim, index, src, reduce, include_self):
     if reduce not in ("sum", "prod", "amax", "amin", "mean"):
-        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+        raise RuntimeError("reduce argument must be either sum, prod, mean, amax or amin, got "
+                           f"{reduce}")
     out = a.copy()
     d = wrap_dim(dim, a.ndim)
     if reduce == "mean":
@@ -378,11 +400,8 @@ def _scatter_reduce(a, dim, index, src, reduce, include_self):
         return np.floor_divide(out, counts).astype(a.dtype)
     mode = _ik.REDUCE_MODES[reduce]
     if not include_self:
-        identity = {"sum": 0, "prod": 1,
-                    "amax": -np.inf if a.dtype.kind == "f" else np.iinfo(a.dtype).min if a.dtype.kind in "iu" else False,
-                    "amin": np.inf if a.dtype.kind == "f" else np.iinfo(a.dtype).max if a.dtype.kind in "iu" else True}
-        _scatter_into(out, d, index, np.asarray(identity[reduce], a.dtype), _ik.ASSIGN,
-                      "scatter_reduce")
+        _scatter_into(out, d, index, np.asarray(_reduce_identity(reduce, a.dtype), a.dtype),
+                      _ik.ASSIGN, "scatter_reduce")
     return _scatter_into(out, d, index, src, mode, "scatter_reduce")
 
 
@@ -391,7 +410,7 @@ register("scatter_reduce.two(Tensor self, int dim, Tensor index, Tensor src, str
          impl=_scatter_reduce, method=True, namespaces=T)
 
 
-# ------------------------------------------------------------------ index_select, index_add, index_fill
+# ------------------------------------------------------------------ index_select and friends
 
 def _index_vector(index, op):
     if index.ndim > 1:
@@ -412,7 +431,8 @@ def _index_select(a, dim, index):
     n = a.shape[d]
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         bad = int(idx.min()) if idx.min() < 0 else int(idx.max())
-        raise IndexError(f"index_select(): index {bad} out of range in self (dimension {d} with size {n})")
+        raise IndexError(f"index_select(): index {bad} out of range in self (dimension {d} with "
+                         f"size {n})")
     return contiguous(np.take(a, idx, axis=d))
 
 
@@ -439,9 +459,9 @@ def _index_add_into(out, dim, index, source, alpha):
     expected = list(out.shape)
     expected[d] = idx.size
     if list(src.shape) != expected:
-        raise RuntimeError(f"index_add_(): Source/destination tensor must have same slice shapes. "
-                           f"Destination slice shape: {list(out.shape)} at dimension {d} and source "
-                           f"slice shape: {list(src.shape)} at dimension {d}.")
+        raise RuntimeError("index_add_(): Source/destination tensor must have same slice shapes. "
+                           f"Destination slice shape: {list(out.shape)} at dimension {d} and "
+                           f"source slice shape: {list(src.shape)} at dimension {d}.")
     if idx.size == 0 or out.size == 0:
         return out
     work = out if out.flags.c_contiguous else contiguous(out)
@@ -463,11 +483,13 @@ def _index_add_grad(ctx, g):
     return g, None, None, call("reshape", gs, shape_of(source))
 
 
-register("index_add(Tensor self, int dim, Tensor index, Tensor source, *, Scalar alpha=1) -> Tensor",
+register("index_add(Tensor self, int dim, Tensor index, Tensor source, *, Scalar alpha=1) -> "
+         "Tensor",
          impl=lambda a, d, i, s, alpha: _index_add_into(a.copy(), d, i, s, alpha),
          grad=_index_add_grad,
          method=True, namespaces=T)
-register("index_add_(Tensor self, int dim, Tensor index, Tensor source, *, Scalar alpha=1) -> Tensor",
+register("index_add_(Tensor self, int dim, Tensor index, Tensor source, *, Scalar alpha=1) -> "
+         "Tensor",
          impl=_index_add_into, grad=_index_add_grad, tags={INPLACE}, method=True)
 
 
@@ -483,8 +505,8 @@ def _index_fill_into(out, dim, index, value):
     d = wrap_dim(dim, out.ndim)
     n = out.shape[d]
     if idx.size and (idx.min() < -n or idx.max() >= n):
-        raise IndexError(f"index_fill(): index {int(idx.max() if idx.max() >= n else idx.min())} is out of bounds "
-                         f"for dimension {d} with size {n}")
+        raise IndexError(f"index_fill(): index {int(idx.max() if idx.max() >= n else idx.min())} "
+                         f"is out of bounds for dimension {d} with size {n}")
     key = (slice(None),) * d + (idx, Ellipsis)
     out[key] = np.asarray(value).astype(out.dtype)
     return out
@@ -526,8 +548,8 @@ def _index_copy_into(out, dim, index, source):
     d = wrap_dim(dim, out.ndim)
     n = out.shape[d] if out.ndim else 1
     if idx.size and (idx.min() < 0 or idx.max() >= n):
-        raise IndexError(f"index_copy_(): index {int(idx.max())} is out of bounds for dimension {d} "
-                         f"with size {n}")
+        raise IndexError(f"index_copy_(): index {int(idx.max())} is out of bounds for dimension "
+                         f"{d} with size {n}")
     if out.ndim == 0:
         if idx.size:
             out[...] = source.reshape(())
@@ -569,13 +591,14 @@ def _masked_fill(a, mask, value, inplace: bool):
     mask = _mask(mask, "masked_fill_")
     if inplace:
         if broadcast_shapes(a.shape, mask.shape) != list(a.shape):
-            raise RuntimeError(f"masked_fill_: mask of shape {list(mask.shape)} cannot be broadcast to "
-                               f"self of shape {list(a.shape)}")
+            raise RuntimeError(f"masked_fill_: mask of shape {list(mask.shape)} cannot be "
+                               f"broadcast to self of shape {list(a.shape)}")
         out = a
     else:
         out = np.array(np.broadcast_to(a, broadcast_shapes(a.shape, mask.shape)))
     if a.dtype.kind in "iub" and isinstance(value, float) and not float(value).is_integer():
-        raise RuntimeError(f"value cannot be converted to type {_torch_name(a.dtype)} without overflow")
+        raise RuntimeError(f"value cannot be converted to type {_torch_name(a.dtype)} without "
+                           "overflow")
     np.copyto(out, np.asarray(value).astype(out.dtype), where=np.broadcast_to(mask, out.shape))
     return out
 
@@ -625,8 +648,8 @@ def _masked_scatter(a, mask, source, inplace: bool):
     shape = broadcast_shapes(a.shape, mask.shape)
     if inplace:
         if shape != list(a.shape):
-            raise RuntimeError(f"masked_scatter_: expected mask to be broadcastable to self of shape "
-                               f"{list(a.shape)}, got {list(mask.shape)}")
+            raise RuntimeError("masked_scatter_: expected mask to be broadcastable to self of "
+                               f"shape {list(a.shape)}, got {list(mask.shape)}")
         out = a
     else:
         out = np.array(np.broadcast_to(a, shape))
@@ -672,7 +695,8 @@ def _take(a, index):
         lo, hi = int(index.min()), int(index.max())
         bad = lo if lo < -n else (hi if hi >= n else None)
         if bad is not None:
-            raise IndexError(f"take(): out of range: tried to access index {bad} on a tensor of {n} elements.")
+            raise IndexError(f"take(): out of range: tried to access index {bad} on a tensor of "
+                             f"{n} elements.")
     return contiguous(a.reshape(-1)[index.astype(np.int64, copy=False)])
 
 
@@ -691,9 +715,9 @@ def _take_along_dim(a, indices, dim):
         return _gather(a.reshape(-1), 0, indices.reshape(-1), False)
     d = wrap_dim(dim, a.ndim)
     if a.ndim != indices.ndim:
-        raise RuntimeError("torch.take_along_dim(): input and indices should have the same number of "
-                           f"dimensions, but got {a.ndim} dimensions for input, and {indices.ndim} "
-                           "dimensions for indices")
+        raise RuntimeError("torch.take_along_dim(): input and indices should have the same number "
+                           f"of dimensions, but got {a.ndim} dimensions for input, and "
+                           f"{indices.ndim} dimensions for indices")
     sa, si = list(a.shape), list(indices.shape)
     sa[d] = si[d] = 1
     shape = broadcast_shapes(sa, si)
@@ -776,8 +800,8 @@ register("select_scatter(Tensor self, Tensor src, int dim, int index) -> Tensor"
                                    *ctx.args[2:]),
                               call("select", g, *ctx.args[2:])),
          method=True, namespaces=T)
-register("slice_scatter(Tensor self, Tensor src, int dim=0, int? start=None, int? end=None, int step=1) "
-         "-> Tensor", impl=_slice_scatter,
+register("slice_scatter(Tensor self, Tensor src, int dim=0, int? start=None, int? end=None, int "
+         "step=1) -> Tensor", impl=_slice_scatter,
          grad=lambda ctx, g: (call("slice_scatter", g, call("zeros_like", ctx.args[1]),
                                    *ctx.args[2:]),
                               call("slice", g, *ctx.args[2:])),

@@ -6,10 +6,11 @@ form is a separate overload named ``.functional`` and registered in that namespa
 
 Composite ops are registered with :func:`composite`: the forward is one readable NumPy
 function, and the gradient is a second NumPy function registered as the op
-``<name>_backward``, which the gradient rule calls through ``dispatch``. That keeps every rule
-on public ops (it serves the tape, tracing and graph autodiff alike); the backward ops are
-first-order only unless they carry a rule of their own. These composites move to the
-TensorScript standard library later, where they decompose into primitives.
+``<name>_backward``, which the gradient rule applies through ``registry.bind``. So every rule
+stays on registered ops (it serves the tape, tracing and graph autodiff alike). A backward op
+is first-order only unless it carries a rule of its own (conv, pooling and embedding do).
+These composites move to the TensorScript standard library later, where they decompose into
+primitives.
 """
 
 from __future__ import annotations
@@ -80,7 +81,9 @@ def composite(
             grads = (grads,)
         result = [None] * len(parsed.params)
         for i, gi in zip(tensor_params, grads):
-            if ctx.args[i] is not None and ctx.args[i].dtype.is_floating_point:
+            arg = ctx.args[i]
+            # integer tensors (class targets, indices) carry a placeholder, never a gradient
+            if arg is not None and getattr(getattr(arg, "dtype", None), "is_floating_point", True):
                 result[i] = gi
         return tuple(result)
 
@@ -92,7 +95,7 @@ def _apply(qualified: str, *args):
     return bind(get(qualified), *args)
 
 
-# ------------------------------------------------------------------ shared helpers
+# ------------------------------------------------------------------ shared pieces
 
 
 def _reduction(legacy_size_average, legacy_reduce, reduction: str) -> str:
@@ -297,6 +300,93 @@ for _nd in (1, 2):
     )
 
 
+def _conv_transpose_setup(op, nd, x, w, b, stride, padding, output_padding, groups, dilation):
+    """Validate and bring the input to the 4-D kernel layout. The weight is (C_in, C_out/groups,
+    *kernel): the layout of the convolution this one is the adjoint of."""
+    check_same_dtype(op, ("input", x), ("weight", w), ("bias", b))
+    if x.ndim not in (nd + 1, nd + 2) or w.ndim != nd + 2:
+        raise RuntimeError(
+            f"{op}(): expected {nd + 2}D input and weight, got input {list(x.shape)} and "
+            f"weight {list(w.shape)}"
+        )
+    unbatched = x.ndim == nd + 1
+    if unbatched:
+        x = x[None]
+    if groups <= 0 or x.shape[1] != w.shape[0] or w.shape[0] % groups:
+        raise RuntimeError(
+            f"{op}(): input with {x.shape[1]} channels does not match weight {list(w.shape)} "
+            f"with groups={groups}"
+        )
+    stride = _ntuple(stride, nd, op, "stride")
+    padding = _ntuple(padding, nd, op, "padding")
+    output_padding = _ntuple(output_padding, nd, op, "output_padding")
+    dilation = _ntuple(dilation, nd, op, "dilation")
+    if any(op_ >= max(s, d) for op_, s, d in zip(output_padding, stride, dilation)):
+        raise RuntimeError(f"{op}(): output padding must be smaller than either stride or dilation")
+    if nd == 1:
+        x, w = x[:, :, None, :], w[:, :, None, :]
+        stride, padding = [1] + stride, [0] + padding
+        output_padding, dilation = [0] + output_padding, [1] + dilation
+    out_hw = [
+        (size - 1) * s - 2 * p + d * (k - 1) + op_ + 1
+        for size, s, p, d, k, op_ in zip(
+            x.shape[2:], stride, padding, dilation, w.shape[2:], output_padding
+        )
+    ]
+    if any(o <= 0 for o in out_hw):
+        raise RuntimeError(f"{op}(): the output size {out_hw} is too small")
+    pads = [(p, p) for p in padding]
+    return x, w, stride, pads, dilation, out_hw, unbatched
+
+
+def _conv_transpose(nd: int):
+    op = f"conv_transpose{nd}d"
+
+    def forward(x, w, b, stride, padding, output_padding, groups, dilation):
+        x4, w4, s, pads, d, out_hw, unbatched = _conv_transpose_setup(
+            op, nd, x, w, b, stride, padding, output_padding, groups, dilation
+        )
+        out = _conv.conv2d_backward_input(np.ascontiguousarray(x4), w4, out_hw, s, pads, d, groups)
+        out = np.ascontiguousarray(out)
+        if b is not None:
+            out += b.reshape(1, -1, 1, 1)
+        if nd == 1:
+            out = out[:, :, 0, :]
+        return out[0] if unbatched else out
+
+    def backward(g, x, w, b, stride, padding, output_padding, groups, dilation):
+        x4, w4, s, pads, d, _, unbatched = _conv_transpose_setup(
+            op, nd, x, w, b, stride, padding, output_padding, groups, dilation
+        )
+        g4 = g[None] if unbatched else g
+        if nd == 1:
+            g4 = g4[:, :, None, :]
+        g4 = np.ascontiguousarray(g4)
+        gx = _conv.conv2d_forward(g4, w4, s, pads, d, groups)[:, :, : x4.shape[2], : x4.shape[3]]
+        gw = _conv.conv2d_backward_weight(
+            np.ascontiguousarray(x4), g4, w4.shape, s, pads, d, groups
+        )
+        gb = None if b is None else g4.sum(axis=(0, 2, 3))
+        if nd == 1:
+            gx, gw = gx[:, :, 0, :], gw[:, :, 0, :]
+        return (gx[0] if unbatched else gx), gw, gb
+
+    return forward, backward
+
+
+for _nd in (1, 2):
+    _fwd, _bwd = _conv_transpose(_nd)
+    composite(
+        f"conv_transpose{_nd}d(Tensor input, Tensor weight, Tensor? bias=None, "
+        f"int[{_nd}] stride=1, int[{_nd}] padding=0, int[{_nd}] output_padding=0, "
+        f"int groups=1, int[{_nd}] dilation=1) -> Tensor",
+        _fwd,
+        _bwd,
+        namespaces=TORCH_AND_F,
+        doc="The adjoint of conv{nd}d with the same weight (a fractionally strided convolution).",
+    )
+
+
 def _window_args(op, kernel_size, dilation, padding, stride):
     k = _ntuple(kernel_size, 2, op, "kernel_size")
     d = _ntuple(dilation, 2, op, "dilation")
@@ -414,7 +504,7 @@ def _values_only(with_indices: Callable) -> Callable:
 def _max_pool_grad(nd: int):
     def rule(ctx, g):
         x = ctx.args[0]
-        with_idx = _apply(f"max_pool{nd}d_with_indices", x.detach(), *ctx.args[1:])
+        with_idx = _apply(f"max_pool{nd}d_with_indices", x, *ctx.args[1:])
         return (_apply(f"max_pool{nd}d_backward", g, with_idx[1], list(x.shape)),)
 
     return rule
@@ -462,7 +552,7 @@ def _max_pool_backward_grad(nd: int):
 
 for _nd in (1, 2):
     _args = (
-        f"int[{_nd}] kernel_size, int[{_nd}] stride=[], int[{_nd}] padding=0, "
+        f"int[{_nd}] kernel_size, int[{_nd}]? stride=None, int[{_nd}] padding=0, "
         f"int[{_nd}] dilation=1, bool ceil_mode=False"
     )
     _mpi = _max_pool_with_indices(_nd)
@@ -548,7 +638,7 @@ def _avg_pool_backward_grad(nd: int):
 
 _fwd, _bwd = _avg_pool(2)
 composite(
-    "avg_pool2d(Tensor input, int[2] kernel_size, int[2] stride=[], int[2] padding=0, "
+    "avg_pool2d(Tensor input, int[2] kernel_size, int[2]? stride=None, int[2] padding=0, "
     "bool ceil_mode=False, bool count_include_pad=True, int? divisor_override=None) -> Tensor",
     _fwd,
     _bwd,
@@ -557,7 +647,7 @@ composite(
 )
 _fwd, _bwd = _avg_pool(1)
 composite(
-    "avg_pool1d(Tensor input, int[1] kernel_size, int[1] stride=[], int[1] padding=0, "
+    "avg_pool1d(Tensor input, int[1] kernel_size, int[1]? stride=None, int[1] padding=0, "
     "bool ceil_mode=False, bool count_include_pad=True) -> Tensor",
     _fwd,
     _bwd,
@@ -619,6 +709,54 @@ for _nd in (1, 2):
         _fwd,
         _bwd,
         grad_of_backward=_adaptive_avg_pool_backward_grad(_nd),
+        namespaces=TORCH_AND_F,
+    )
+
+
+def _adaptive_max_pool_with_indices(nd: int):
+    op = f"adaptive_max_pool{nd}d"
+
+    def forward(x, output_size):
+        _float_input(op, x)
+        spatial, out, bounds = _adaptive_setup(op, nd, x, output_size)
+        planes = np.ascontiguousarray(x).reshape((-1,) + spatial)
+        y = np.empty((planes.shape[0],) + tuple(out), dtype=x.dtype)
+        idx = np.empty(y.shape, dtype=np.int64)
+        _pool.adaptive_max_pool2d_kernel(planes, y, idx, *bounds)
+        shape = x.shape[:-nd] + tuple(out[-nd:])
+        return y.reshape(shape), idx.reshape(shape)
+
+    return forward
+
+
+def _adaptive_max_pool_grad(nd: int, with_indices: bool):
+    def rule(ctx, g, _g_indices=None):
+        if g is None:
+            return (None,)
+        x = ctx.args[0]
+        if with_indices:
+            indices = ctx.out[1]
+        else:
+            indices = _apply(f"adaptive_max_pool{nd}d_with_indices", x, ctx.args[1])[1]
+        # the same scatter as max pooling: indices are flat positions in each plane
+        return (_apply(f"max_pool{nd}d_backward", g, indices, list(x.shape)), None)
+
+    return rule
+
+
+for _nd in (1, 2):
+    _ampi = _adaptive_max_pool_with_indices(_nd)
+    register(
+        f"adaptive_max_pool{_nd}d_with_indices(Tensor input, int[{_nd}] output_size) "
+        "-> (Tensor, Tensor)",
+        impl=_ampi,
+        grad=_adaptive_max_pool_grad(_nd, True),
+        namespaces=F,
+    )
+    register(
+        f"adaptive_max_pool{_nd}d(Tensor input, int[{_nd}] output_size) -> Tensor",
+        impl=_values_only(_ampi),
+        grad=_adaptive_max_pool_grad(_nd, False),
         namespaces=TORCH_AND_F,
     )
 
@@ -787,6 +925,39 @@ register(
 )
 
 
+def _feature_dropout(nd: int):
+    """dropout{nd}d: whole channels are zeroed, one draw per (batch, channel)."""
+    op = f"dropout{nd}d"
+
+    def forward(x, p, training, inplace):
+        if x.ndim not in (nd + 1, nd + 2):
+            raise RuntimeError(
+                f"{op}(): expected {nd + 1}D or {nd + 2}D input, got {list(x.shape)}"
+            )
+        if p < 0 or p > 1:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        if not training or p == 0:
+            return x.copy()
+        if p == 1:
+            return np.zeros_like(x)
+        channels = x.shape[: x.ndim - nd]
+        keep = _uniform(channels) >= p
+        return (x * keep.reshape(channels + (1,) * nd) / (1.0 - p)).astype(x.dtype)
+
+    return forward
+
+
+for _nd in (1, 2, 3):
+    register(
+        f"dropout{_nd}d(Tensor input, float p=0.5, bool training=True, bool inplace=False) "
+        "-> Tensor",
+        impl=_feature_dropout(_nd),
+        grad=_dropout_grad(1, 2),
+        tags={RANDOM},
+        namespaces=F,
+    )
+
+
 # ------------------------------------------------------------------ activations
 
 
@@ -906,6 +1077,63 @@ _activation(
     "threshold(Tensor input, float threshold, float value, bool inplace=False) -> Tensor",
     lambda x, th, value, inplace=False: np.where(x > th, x, x.dtype.type(value)),
     lambda x, th, value, inplace=False: x > th,
+)
+
+
+def _glu_halves(x, dim):
+    d = _softmax_dim(x.ndim, dim) if x.ndim else None
+    if d is None or x.shape[d] % 2:
+        raise RuntimeError(
+            f"glu(): halving dimension must be even, but dimension {dim} of input "
+            f"{list(x.shape)} is not"
+        )
+    a, b = np.split(x, 2, axis=d)
+    return a, b, d
+
+
+def _glu(x, dim):
+    a, b, _ = _glu_halves(x, dim)
+    return (a * _sigmoid(b)).astype(x.dtype)
+
+
+def _glu_backward(g, x, dim):
+    a, b, d = _glu_halves(x, dim)
+    sb = _sigmoid(b)
+    return (np.concatenate([g * sb, g * a * sb * (1 - sb)], axis=d),)
+
+
+composite("glu(Tensor input, int dim=-1) -> Tensor", _glu, _glu_backward, namespaces=TORCH_AND_F)
+
+
+def _prelu_weight(x, weight):
+    if weight.ndim > 1 or (weight.size != 1 and (x.ndim < 2 or weight.size != x.shape[1])):
+        raise RuntimeError(
+            f"prelu(): mismatch of parameter numbers and input channel size: weight "
+            f"{list(weight.shape)}, input {list(x.shape)}"
+        )
+    if weight.size == 1:
+        return weight.reshape(())
+    return weight.reshape((-1,) + (1,) * (x.ndim - 2))
+
+
+def _prelu(x, weight):
+    check_same_dtype("prelu", ("input", x), ("weight", weight))
+    return np.where(x > 0, x, _prelu_weight(x, weight) * x).astype(x.dtype)
+
+
+def _prelu_backward(g, x, weight):
+    w = _prelu_weight(x, weight)
+    gx = g * np.where(x > 0, 1, w)
+    contrib = np.where(x > 0, 0, g * x)
+    if weight.size == 1:
+        gw = np.asarray(contrib.sum()).reshape(weight.shape)
+    else:
+        gw = contrib.sum(axis=tuple(i for i in range(x.ndim) if i != 1)).reshape(weight.shape)
+    return gx, gw
+
+
+composite(
+    "prelu(Tensor input, Tensor weight) -> Tensor", _prelu, _prelu_backward, namespaces=TORCH_AND_F
 )
 
 
@@ -1515,14 +1743,15 @@ def _target_distribution(op, x, target, weight, ignore_index, label_smoothing):
 
 
 def _logsumexp_rows(rows: np.ndarray) -> np.ndarray:
-    """log(sum(exp(row))) per row, exponentials in the input's dtype, sums in float64."""
-    m = (
-        rows.max(axis=1, keepdims=True)
-        if rows.shape[1]
-        else np.zeros((rows.shape[0], 1), rows.dtype)
-    )
+    """log(sum(exp(row))) per row, in float64. The exponentials and their (pairwise) sum stay
+    in the input's dtype, as PyTorch's; a float64 accumulator would cost a conversion pass."""
+    if rows.shape[1] == 0:
+        return np.full(rows.shape[0], -np.inf)
+    m = rows.max(axis=1, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)
-    return np.log(np.sum(np.exp(rows - m), axis=1, dtype=np.float64)) + m[:, 0]
+    z = rows - m
+    np.exp(z, out=z)
+    return np.log(z.sum(axis=1).astype(np.float64)) + m[:, 0]
 
 
 def _cross_entropy(
@@ -1564,21 +1793,41 @@ def _cross_entropy(
 def _cross_entropy_backward(
     g, x, target, weight, size_average, ignore_index, reduce, reduction, label_smoothing
 ):
+    """d loss_i / d x_i = softmax(x_i) * sum(q_i) - q_i for the weighted target distribution
+    q (see :func:`_target_distribution`), times the reduction's scale."""
     reduction = _reduction(size_average, reduce, reduction)
-    rows, q, denom, prob = _target_distribution(
-        "cross_entropy", x, target, weight, ignore_index, label_smoothing
-    )
-    logp = _softmax_np(rows.astype(np.float64), 1, log=True)
-    if reduction == "none":
-        scale = np.asarray(g, dtype=np.float64).reshape(-1, 1)
-    else:
-        scale = float(g) / (denom if reduction == "mean" else 1.0)
-    gx = scale * (np.exp(logp) * q.sum(axis=1, keepdims=True) - q)
-    gt = None
-    if prob:
+    if target.dtype.kind == "f":
+        rows, q, denom, _ = _target_distribution(
+            "cross_entropy", x, target, weight, ignore_index, label_smoothing
+        )
+        logp = _softmax_np(rows.astype(np.float64), 1, log=True)
+        scale = np.reshape(_ce_scale(g, reduction, denom), (-1, 1))
+        gx = scale * (np.exp(logp) * q.sum(axis=1, keepdims=True) - q)
         w = np.ones(rows.shape[1]) if weight is None else weight.astype(np.float64)
         gt = _restore_class_layout(-scale * (1 - label_smoothing) * w * logp, x)
-    return _restore_class_layout(gx, x), gt, None
+        return _restore_class_layout(gx, x), gt, None
+    # Class indices: q is one weighted spike plus the smoothing floor, so it is never built.
+    rows, t, c = _class_layout("cross_entropy", x, target, False)
+    wt, valid, safe = _class_weights("cross_entropy", t, c, weight, ignore_index)
+    scale = _ce_scale(g, reduction, float(wt.sum()))
+    eps = label_smoothing
+    w = np.ones(c) if weight is None else weight.astype(np.float64)
+    row_scale = scale * ((1 - eps) * wt + np.where(valid, eps / c * w.sum(), 0.0))
+    gx = np.exp(rows - _logsumexp_rows(rows)[:, None].astype(rows.dtype))
+    gx *= np.reshape(row_scale, (-1, 1)).astype(rows.dtype)
+    gx[np.arange(len(t)), safe] -= (scale * (1 - eps) * wt).astype(rows.dtype)
+    if eps:
+        gx -= (np.reshape(scale * valid, (-1, 1)) * (eps / c) * w).astype(rows.dtype)
+    return _restore_class_layout(gx, x), None, None
+
+
+def _ce_scale(g, reduction: str, denom: float):
+    """The upstream gradient per row: the 'none' gradient itself, else a scalar."""
+    if reduction == "none":
+        return np.asarray(g, dtype=np.float64).reshape(-1)
+    if reduction == "mean":
+        return float(g) / denom if denom else 0.0
+    return float(g)
 
 
 composite(
@@ -1704,6 +1953,193 @@ def _huber_d(x, t, delta):
 
 
 _pointwise_loss("huber_loss", _huber, _huber_d, ", float delta=1.0", legacy=False)
+
+
+_pointwise_loss(
+    "soft_margin_loss",
+    lambda x, y: np.logaddexp(0.0, -y * x),
+    lambda x, y: (-y * _sigmoid(-y * x), -x * _sigmoid(-y * x)),
+)
+
+
+def _poisson_nll(x, t, log_input, full, size_average, eps, reduce, reduction):
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction("poisson_nll_loss", reduction)
+    xd, td = _broadcast_pair("poisson_nll_loss", x.astype(np.float64), t.astype(np.float64))
+    loss = np.exp(xd) - td * xd if log_input else xd - td * np.log(xd + eps)
+    if full:
+        # Stirling's term, only where target > 1 as in PyTorch
+        safe = np.where(td > 1, td, 2.0)
+        stirling = safe * np.log(safe) - safe + 0.5 * np.log(2 * np.pi * safe)
+        loss = loss + np.where(td > 1, stirling, 0.0)
+    return _reduce(loss, reduction, x.dtype)
+
+
+def _poisson_nll_backward(g, x, t, log_input, full, size_average, eps, reduce, reduction):
+    reduction = _reduction(size_average, reduce, reduction)
+    xd, td = _broadcast_pair("poisson_nll_loss", x.astype(np.float64), t.astype(np.float64))
+    gs = _reduce_grad(np.asarray(g, dtype=np.float64), reduction, xd.shape, xd.size)
+    if log_input:
+        dx, dt = np.exp(xd) - td, -xd
+    else:
+        dx, dt = 1 - td / (xd + eps), -np.log(xd + eps)
+    if full:
+        safe = np.where(td > 1, td, 2.0)
+        dt = dt + np.where(td > 1, np.log(safe) + 0.5 / safe, 0.0)
+    return _sum_to(gs * dx, x.shape), _sum_to(gs * dt, t.shape)
+
+
+composite(
+    "poisson_nll_loss(Tensor input, Tensor target, bool log_input=True, bool full=False, "
+    'bool? size_average=None, float eps=1e-08, bool? reduce=None, str reduction="mean") -> Tensor',
+    _poisson_nll,
+    _poisson_nll_backward,
+    namespaces=F,
+)
+
+
+def _margin_ranking(x1, x2, y, margin, size_average, reduce, reduction):
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction("margin_ranking_loss", reduction)
+    a, b, t = np.broadcast_arrays(
+        x1.astype(np.float64), x2.astype(np.float64), y.astype(np.float64)
+    )
+    return _reduce(np.maximum(0.0, -t * (a - b) + margin), reduction, x1.dtype)
+
+
+def _margin_ranking_backward(g, x1, x2, y, margin, size_average, reduce, reduction):
+    reduction = _reduction(size_average, reduce, reduction)
+    a, b, t = np.broadcast_arrays(
+        x1.astype(np.float64), x2.astype(np.float64), y.astype(np.float64)
+    )
+    gs = _reduce_grad(np.asarray(g, dtype=np.float64), reduction, a.shape, a.size)
+    active = (-t * (a - b) + margin) > 0
+    ga = np.where(active, -t, 0.0) * gs
+    gy = np.where(active, -(a - b), 0.0) * gs
+    return _sum_to(ga, x1.shape), _sum_to(-ga, x2.shape), _sum_to(gy, y.shape)
+
+
+composite(
+    "margin_ranking_loss(Tensor input1, Tensor input2, Tensor target, float margin=0., "
+    'bool? size_average=None, bool? reduce=None, str reduction="mean") -> Tensor',
+    _margin_ranking,
+    _margin_ranking_backward,
+    namespaces=F,
+)
+
+
+def _hinge_embedding(x, t, margin, size_average, reduce, reduction):
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction("hinge_embedding_loss", reduction)
+    a, b = _broadcast_pair("hinge_embedding_loss", x.astype(np.float64), t.astype(np.float64))
+    loss = np.where(b != -1, a, 0.0) + np.where(b != 1, np.maximum(margin - a, 0.0), 0.0)
+    return _reduce(loss, reduction, x.dtype)
+
+
+def _hinge_embedding_backward(g, x, t, margin, size_average, reduce, reduction):
+    reduction = _reduction(size_average, reduce, reduction)
+    a, b = _broadcast_pair("hinge_embedding_loss", x.astype(np.float64), t.astype(np.float64))
+    gs = _reduce_grad(np.asarray(g, dtype=np.float64), reduction, a.shape, a.size)
+    dx = np.where(b != -1, 1.0, 0.0) - np.where((b != 1) & (margin - a > 0), 1.0, 0.0)
+    return _sum_to(gs * dx, x.shape), None
+
+
+composite(
+    "hinge_embedding_loss(Tensor input, Tensor target, float margin=1.0, bool? size_average=None, "
+    'bool? reduce=None, str reduction="mean") -> Tensor',
+    _hinge_embedding,
+    _hinge_embedding_backward,
+    namespaces=F,
+)
+
+
+def _cosine_embedding_parts(x1, x2):
+    """PyTorch's cosine for this loss: sum(x1 x2) / sqrt((|x1|^2 + 1e-12) (|x2|^2 + 1e-12))."""
+    if x1.shape != x2.shape or x1.ndim not in (1, 2):
+        raise RuntimeError(
+            f"cosine_embedding_loss(): expected 1D or 2D inputs of one shape, got "
+            f"{list(x1.shape)} and {list(x2.shape)}"
+        )
+    a, b = x1.astype(np.float64), x2.astype(np.float64)
+    dot = np.sum(a * b, axis=-1)
+    m1, m2 = np.sum(a * a, axis=-1) + 1e-12, np.sum(b * b, axis=-1) + 1e-12
+    return a, b, dot, m1, m2, dot / np.sqrt(m1 * m2)
+
+
+def _cosine_embedding(x1, x2, t, margin, size_average, reduce, reduction):
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction("cosine_embedding_loss", reduction)
+    _, _, _, _, _, cos = _cosine_embedding_parts(x1, x2)
+    loss = np.where(t == 1, 1 - cos, 0.0) + np.where(t == -1, np.maximum(cos - margin, 0.0), 0.0)
+    return _reduce(loss, reduction, x1.dtype)
+
+
+def _cosine_embedding_backward(g, x1, x2, t, margin, size_average, reduce, reduction):
+    reduction = _reduction(size_average, reduce, reduction)
+    a, b, dot, m1, m2, cos = _cosine_embedding_parts(x1, x2)
+    gs = _reduce_grad(np.asarray(g, dtype=np.float64), reduction, cos.shape, cos.size)
+    dcos = np.where(t == 1, -1.0, 0.0) + np.where((t == -1) & (cos - margin > 0), 1.0, 0.0)
+    k = (gs * dcos)[..., None]
+    denom = np.sqrt(m1 * m2)[..., None]
+    g1 = k * (b / denom - (dot / (m1 * np.sqrt(m1 * m2)))[..., None] * a)
+    g2 = k * (a / denom - (dot / (m2 * np.sqrt(m1 * m2)))[..., None] * b)
+    return g1, g2, None
+
+
+composite(
+    "cosine_embedding_loss(Tensor input1, Tensor input2, Tensor target, float margin=0., "
+    'bool? size_average=None, bool? reduce=None, str reduction="mean") -> Tensor',
+    _cosine_embedding,
+    _cosine_embedding_backward,
+    namespaces=F,
+)
+
+
+def _triplet_parts(anchor, positive, negative, margin, p, eps, swap):
+    d_ap = _pairwise_distance(anchor, positive, p, eps, False).astype(np.float64)
+    d_an = _pairwise_distance(anchor, negative, p, eps, False).astype(np.float64)
+    use_pn = np.zeros(d_an.shape, dtype=bool)
+    if swap:
+        d_pn = _pairwise_distance(positive, negative, p, eps, False).astype(np.float64)
+        use_pn = d_pn < d_an
+        d_an = np.where(use_pn, d_pn, d_an)
+    return d_ap, d_an, use_pn, d_ap - d_an + margin
+
+
+def _triplet_margin(
+    anchor, positive, negative, margin, p, eps, swap, size_average, reduce, reduction
+):
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction("triplet_margin_loss", reduction)
+    *_, raw = _triplet_parts(anchor, positive, negative, margin, p, eps, swap)
+    return _reduce(np.maximum(raw, 0.0), reduction, anchor.dtype)
+
+
+def _triplet_margin_backward(
+    g, anchor, positive, negative, margin, p, eps, swap, size_average, reduce, reduction
+):
+    reduction = _reduction(size_average, reduce, reduction)
+    _, _, use_pn, raw = _triplet_parts(anchor, positive, negative, margin, p, eps, swap)
+    gs = _reduce_grad(np.asarray(g, dtype=np.float64), reduction, raw.shape, raw.size)
+    k = np.where(raw > 0, gs, 0.0)
+    ga_p, gp_a = _pairwise_distance_backward(k, anchor, positive, p, eps, False)
+    ga_n, gn_a = _pairwise_distance_backward(
+        np.where(use_pn, 0.0, -k), anchor, negative, p, eps, False
+    )
+    gp_n, gn_p = _pairwise_distance_backward(
+        np.where(use_pn, -k, 0.0), positive, negative, p, eps, False
+    )
+    return ga_p + ga_n, gp_a + gp_n, gn_a + gn_p
+
+
+composite(
+    "triplet_margin_loss(Tensor anchor, Tensor positive, Tensor negative, float margin=1.0, "
+    "float p=2., float eps=1e-06, bool swap=False, bool? size_average=None, bool? reduce=None, "
+    'str reduction="mean") -> Tensor',
+    _triplet_margin,
+    _triplet_margin_backward,
+    namespaces=F,
+)
 
 
 def _kl_div_value(x, t, log_target):
@@ -1950,6 +2386,162 @@ composite(
     _pad_backward,
     namespaces=F,
     doc="Pads the last len(pad)//2 dims, last dim first; negative pads crop.",
+)
+
+
+_INTERPOLATE_RANK = {
+    "nearest": None,
+    "nearest-exact": None,
+    "linear": 1,
+    "bilinear": 2,
+    "trilinear": 3,
+}
+
+
+def _interpolate_plan(x, size, scale_factor, mode, align_corners, recompute_scale_factor):
+    """Per spatial axis: (axis, source indices (out, 2), weights (out, 2)). Interpolation is
+    separable, so the forward applies one axis at a time and the backward scatters back."""
+    if mode not in _INTERPOLATE_RANK:
+        raise NotImplementedError(f"interpolate(): mode '{mode}' is not supported")
+    nd = x.ndim - 2
+    if nd < 1 or (_INTERPOLATE_RANK[mode] not in (None, nd)):
+        raise ValueError(f"interpolate(): mode '{mode}' does not take {x.ndim}-D input")
+    if align_corners is not None and _INTERPOLATE_RANK[mode] is None:
+        raise ValueError("align_corners option can only be set with the interpolating modes")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("either size or scale_factor should be defined, not both")
+    in_sizes = x.shape[2:]
+    if size is not None:
+        out_sizes = [size] * nd if isinstance(size, int) else list(size)
+        scales = [None] * nd
+    else:
+        factors = (
+            [float(scale_factor)] * nd
+            if isinstance(scale_factor, (int, float))
+            else list(scale_factor)
+        )
+        out_sizes = [math.floor(n * f) for n, f in zip(in_sizes, factors)]
+        scales = [None if recompute_scale_factor else 1.0 / f for f in factors]
+    if len(out_sizes) != nd or any(o <= 0 for o in out_sizes):
+        raise ValueError(
+            f"interpolate(): invalid output size {out_sizes} for input {list(x.shape)}"
+        )
+    plan = []
+    for axis, (n, o, sc) in enumerate(zip(in_sizes, out_sizes, scales)):
+        dst = np.arange(o, dtype=np.float64)
+        if _INTERPOLATE_RANK[mode] is None:
+            scale = sc if sc is not None else n / o
+            offset = 0.5 if mode == "nearest-exact" else 0.0
+            src = np.minimum(np.floor((dst + offset) * scale).astype(np.int64), n - 1)
+            idx = np.stack([src, src], axis=1)
+            wts = np.stack([np.ones(o), np.zeros(o)], axis=1)
+        else:
+            if align_corners:
+                src = dst * ((n - 1) / (o - 1) if o > 1 else 0.0)
+            else:
+                scale = sc if sc is not None else n / o
+                src = np.maximum((dst + 0.5) * scale - 0.5, 0.0)
+            i0 = np.minimum(np.floor(src).astype(np.int64), n - 1)
+            i1 = np.minimum(i0 + 1, n - 1)
+            frac = src - i0
+            idx = np.stack([i0, i1], axis=1)
+            wts = np.stack([1.0 - frac, frac], axis=1)
+        plan.append((axis + 2, idx, wts))
+    return plan
+
+
+def _interpolate(x, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias):
+    if antialias:
+        raise NotImplementedError("interpolate(): antialias=True is not supported")
+    _float_input("interpolate", x)
+    out = x.astype(np.float64)
+    for axis, idx, wts in _interpolate_plan(
+        x, size, scale_factor, mode, align_corners, recompute_scale_factor
+    ):
+        shape = [1] * out.ndim
+        shape[axis] = -1
+        out = np.take(out, idx[:, 0], axis=axis) * wts[:, 0].reshape(shape) + np.take(
+            out, idx[:, 1], axis=axis
+        ) * wts[:, 1].reshape(shape)
+    return out.astype(x.dtype)
+
+
+def _interpolate_backward(
+    g, x, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias
+):
+    plan = _interpolate_plan(x, size, scale_factor, mode, align_corners, recompute_scale_factor)
+    gx = np.asarray(g, dtype=np.float64)
+    for axis, idx, wts in reversed(plan):
+        shape = list(gx.shape)
+        shape[axis] = x.shape[axis]
+        acc = np.zeros(shape)
+        moved_acc = np.moveaxis(acc, axis, 0)
+        moved_g = np.moveaxis(gx, axis, 0)
+        wshape = (-1,) + (1,) * (gx.ndim - 1)
+        for k in range(2):
+            np.add.at(moved_acc, idx[:, k], moved_g * wts[:, k].reshape(wshape))
+        gx = acc
+    return (gx,)
+
+
+composite(
+    "interpolate(Tensor input, int[]? size=None, float[]? scale_factor=None, "
+    'str mode="nearest", bool? align_corners=None, bool? recompute_scale_factor=None, '
+    "bool antialias=False) -> Tensor",
+    _interpolate,
+    _interpolate_backward,
+    namespaces=F,
+    doc="nearest, nearest-exact, linear, bilinear and trilinear resampling (PyTorch's indices).",
+)
+# A single size or factor for every spatial dim; a separate form because a bare int is no int[].
+composite(
+    "interpolate.scalar(Tensor input, int? size=None, float? scale_factor=None, "
+    'str mode="nearest", bool? align_corners=None, bool? recompute_scale_factor=None, '
+    "bool antialias=False) -> Tensor",
+    _interpolate,
+    _interpolate_backward,
+    namespaces=F,
+)
+
+
+def _pixel_shuffle(x, upscale_factor):
+    r = upscale_factor
+    if x.ndim < 3 or r <= 0 or x.shape[-3] % (r * r):
+        raise RuntimeError(
+            f"pixel_shuffle(): expected input of shape (*, C*{r}^2, H, W), got {list(x.shape)}"
+        )
+    *lead, c, h, w = x.shape
+    out = x.reshape(*lead, c // (r * r), r, r, h, w)
+    n = len(lead)
+    out = out.transpose(*range(n), n, n + 3, n + 1, n + 4, n + 2)
+    return np.ascontiguousarray(out).reshape(*lead, c // (r * r), h * r, w * r)
+
+
+def _pixel_unshuffle(x, downscale_factor):
+    r = downscale_factor
+    if x.ndim < 3 or r <= 0 or x.shape[-2] % r or x.shape[-1] % r:
+        raise RuntimeError(
+            f"pixel_unshuffle(): expected height and width divisible by {r}, got {list(x.shape)}"
+        )
+    *lead, c, h, w = x.shape
+    out = x.reshape(*lead, c, h // r, r, w // r, r)
+    n = len(lead)
+    out = out.transpose(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+    return np.ascontiguousarray(out).reshape(*lead, c * r * r, h // r, w // r)
+
+
+# Pure permutations, each the inverse (and so the adjoint) of the other.
+register(
+    "pixel_shuffle(Tensor self, int upscale_factor) -> Tensor",
+    impl=_pixel_shuffle,
+    grad=lambda ctx, g: (_apply("pixel_unshuffle", g, ctx.args[1]),),
+    namespaces=TORCH_AND_F,
+)
+register(
+    "pixel_unshuffle(Tensor self, int downscale_factor) -> Tensor",
+    impl=_pixel_unshuffle,
+    grad=lambda ctx, g: (_apply("pixel_shuffle", g, ctx.args[1]),),
+    namespaces=TORCH_AND_F,
 )
 
 

@@ -728,3 +728,164 @@ register("_unique2(Tensor self, bool sorted=True, bool return_inverse=False, boo
          "return_counts=False, "
          "int? dim=None) -> (Tensor, Tensor, Tensor)",
          impl=_unique, tags={NONDIFFERENTIABLE})
+
+
+# ------------------------------------------------------------------ var_mean, nansum, nanmean
+
+def _var_mean(a, dim, correction, keepdim, take_sqrt: bool, op: str):
+    spread = _var(a, dim, correction, keepdim, take_sqrt, op)
+    axes = _axes(a, dim, op)
+    n = math.prod([a.shape[d] for d in axes]) if axes else 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.asarray(np.sum(a, axis=axes) / a.dtype.type(n), dtype=a.dtype)
+    return spread, _keep(mean, a, axes, keepdim)
+
+
+def _var_mean_grad(take_sqrt: bool):
+    def rule(ctx, g_spread, g_mean):
+        x, dim, correction, keepdim = ctx.args[:4]
+        spread_ctx = _Args(ctx, (x, dim, correction, keepdim))
+        spread_ctx.out = ctx.out[0]
+        gx = _var_grad(take_sqrt)(spread_ctx, g_spread)[0]
+        axes = _axes_for(x, dim)
+        return (gx + unreduce(g_mean, shape_of(x), axes, keepdim) / _count(x, axes),)
+    return rule
+
+
+for _name, _sqrt in (("var_mean", False), ("std_mean", True)):
+    register(f"{_name}.dim(Tensor self, int[1]? dim, bool unbiased=True, bool keepdim=False) -> "
+             "(Tensor, Tensor)",
+             impl=lambda a, dim, u, keepdim, _s=_sqrt, _n=_name:
+                 _var_mean(a, dim, _unbiased(u), keepdim, _s, _n),
+             grad=lambda ctx, gs, gm, _s=_sqrt: _var_mean_grad(_s)(
+                 _Args(ctx, (ctx.args[0], ctx.args[1], _unbiased(ctx.args[2]), ctx.args[3])),
+                 gs, gm),
+             tags={REDUCTION}, namespaces=T)
+    register(f"{_name}(Tensor self, bool unbiased=True) -> (Tensor, Tensor)",
+             impl=lambda a, u, _s=_sqrt, _n=_name: _var_mean(a, None, _unbiased(u), False, _s, _n),
+             grad=lambda ctx, gs, gm, _s=_sqrt: _var_mean_grad(_s)(
+                 _Args(ctx, (ctx.args[0], None, _unbiased(ctx.args[1]), False)), gs, gm),
+             tags={REDUCTION}, namespaces=T)
+    register(f"{_name}.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, "
+             "bool keepdim=False) -> (Tensor, Tensor)",
+             impl=lambda a, dim, c, keepdim, _s=_sqrt, _n=_name:
+                 _var_mean(a, dim, c, keepdim, _s, _n),
+             grad=_var_mean_grad(_sqrt), tags={REDUCTION}, namespaces=T)
+
+
+def _nansum(a, dim, keepdim, dtype):
+    if _is_float(a):
+        a = np.where(np.isnan(a), a.dtype.type(0), a)
+    return _sum(a, dim, keepdim, dtype)
+
+
+def _nanmean(a, dim, keepdim, dtype):
+    a = _float_only(a, "nanmean", dtype)
+    axes = _axes(a, dim, "nanmean")
+    valid = ~np.isnan(a)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.sum(np.where(valid, a, a.dtype.type(0)), axis=axes) / np.sum(valid, axis=axes)
+    return _keep(np.asarray(r, dtype=a.dtype), a, axes, keepdim)
+
+
+def _nansum_grad(ctx, g):
+    x, dim, keepdim = ctx.args[:3]
+    keep = call("logical_not", call("isnan", x))
+    return (unreduce(g, shape_of(x), _axes_for(x, dim), keepdim) * keep,)
+
+
+def _nanmean_grad(ctx, g):
+    x, dim, keepdim = ctx.args[:3]
+    axes = _axes_for(x, dim)
+    keep = call("logical_not", call("isnan", x))
+    count = call("sum", keep, axes, True) if axes else call("sum", keep)
+    return (unreduce(g, shape_of(x), axes, keepdim) * keep / call("expand", count, shape_of(x)),)
+
+
+register("nansum(Tensor self, int[1]? dim=None, bool keepdim=False, *, ScalarType? dtype=None) "
+         "-> Tensor",
+         impl=_nansum, grad=_nansum_grad, tags={REDUCTION}, method=True, namespaces=T)
+register("nanmean(Tensor self, int[1]? dim=None, bool keepdim=False, *, ScalarType? dtype=None) "
+         "-> Tensor",
+         impl=_nanmean, grad=_nanmean_grad, tags={REDUCTION}, method=True, namespaces=T)
+
+
+# ------------------------------------------------------------------ searching sorted values
+
+def _searchsorted(seq, values, out_int32, right, side, sorter):
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError("torch.searchsorted(): side can only be 'left' or 'right' but got "
+                               f"{side}")
+        if right and side == "left":
+            raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites")
+        right = side == "right"
+    how = "right" if right else "left"
+    out_dtype = np.int32 if out_int32 else np.int64
+    if sorter is not None:
+        seq = np.take_along_axis(seq, sorter.astype(np.int64), axis=-1)
+    if seq.ndim <= 1:
+        return np.asarray(np.searchsorted(seq.reshape(-1), values, side=how), dtype=out_dtype)
+    if seq.shape[:-1] != values.shape[:-1]:
+        raise RuntimeError("torch.searchsorted(): boundaries and input should have the same "
+                           f"leading dimensions, but got {list(seq.shape)} and "
+                           f"{list(values.shape)}")
+    rows_seq = seq.reshape(-1, seq.shape[-1])
+    rows_val = values.reshape(-1, values.shape[-1])
+    out = np.empty(rows_val.shape, dtype=out_dtype)
+    for r in range(rows_seq.shape[0]):
+        out[r] = np.searchsorted(rows_seq[r], rows_val[r], side=how)
+    return out.reshape(values.shape)
+
+
+def _bucketize(a, boundaries, out_int32, right):
+    if boundaries.ndim != 1:
+        raise RuntimeError("bucketize: boundaries tensor must be 1 dimension, but got dim("
+                           f"{boundaries.ndim})")
+    return _searchsorted(boundaries, a, out_int32, right, None, None)
+
+
+register("searchsorted.Tensor(Tensor sorted_sequence, Tensor self, *, bool out_int32=False, "
+         "bool right=False, str? side=None, Tensor? sorter=None) -> Tensor",
+         impl=_searchsorted, tags={NONDIFFERENTIABLE}, namespaces=T)
+register("bucketize.Tensor(Tensor self, Tensor boundaries, *, bool out_int32=False, "
+         "bool right=False) -> Tensor",
+         impl=lambda a, b, out_int32, right: _bucketize(a, b, out_int32, right),
+         tags={NONDIFFERENTIABLE}, namespaces=T)
+
+
+# ------------------------------------------------------------------ running extremes
+
+def _cumextreme(a, dim, largest: bool):
+    if a.ndim == 0:
+        wrap_dim(dim, 0)
+        return a.copy(), np.zeros((), np.int64)
+    d = wrap_dim(dim, a.ndim)
+    if a.shape[d] == 0:
+        return a.copy(), np.zeros(a.shape, np.int64)
+    values = (np.maximum if largest else np.minimum).accumulate(a, axis=d)
+    # PyTorch moves the index on ties (>=) and stops at the first NaN
+    hit = a == values
+    if _is_float(a):
+        nan = np.isnan(a)
+        hit |= nan & (np.cumsum(nan, axis=d) == 1)
+    shape = [1] * a.ndim
+    shape[d] = a.shape[d]
+    positions = np.where(hit, np.arange(a.shape[d]).reshape(shape), 0)
+    return contiguous(values), contiguous(np.maximum.accumulate(positions, axis=d), np.int64)
+
+
+def _cumextreme_grad(ctx, g, _gi=None):
+    x, dim = ctx.args
+    if not shape_of(x):
+        return (g,)
+    d = wrap_dim(dim, len(shape_of(x)))
+    return (call("scatter_add", call("zeros_like", x), d, ctx.out[1], g),)
+
+
+register("cummax(Tensor self, int dim) -> (Tensor values, Tensor indices)",
+         impl=lambda a, dim: _cumextreme(a, dim, True), grad=_cumextreme_grad, method=True,
+         namespaces=T)
+register("cummin(Tensor self, int dim) -> (Tensor values, Tensor indices)",
+         impl=lambda a, dim: _cumextreme(a, dim, False), grad=_cumextreme_grad, method=True,
+         namespaces=T)

@@ -19,7 +19,7 @@ from .registry import NONDIFFERENTIABLE, VIEW, Namespace, register
 T = (Namespace.TORCH,)
 
 
-# ------------------------------------------------------------------ helpers shared by the op families
+# ------------------------------------------------------------------ shared helpers
 
 def shape_of(x) -> list:
     """The shape of a Tensor or an array as a list of ints."""
@@ -98,8 +98,9 @@ def _view(a, size):
         return a.reshape(size, copy=False)
     except ValueError:
         raise RuntimeError(
-            "view size is not compatible with input tensor's size and stride (at least one dimension "
-            "spans across two contiguous subspaces). Use .reshape(...) instead.") from None
+            "view size is not compatible with input tensor's size and stride (at least one "
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+        ) from None
 
 
 def _reshape(a, size):
@@ -176,9 +177,9 @@ register("unsqueeze(Tensor self, int dim) -> Tensor", impl=_unsqueeze, grad=_res
 
 def _permute(a, dims):
     if len(dims) != a.ndim:
-        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not "
-                           f"match the length of the desired ordering of dimensions i.e. input.dim() = "
-                           f"{a.ndim} is not equal to len(dims) = {len(dims)}")
+        raise RuntimeError("permute(sparse_coo): number of dimensions in the tensor input does "
+                           "not match the length of the desired ordering of dimensions i.e. "
+                           f"input.dim() = {a.ndim} is not equal to len(dims) = {len(dims)}")
     dims = wrap_dims(dims, a.ndim)
     if len(set(dims)) != len(dims):
         raise RuntimeError("permute(): duplicate dims are not allowed.")
@@ -228,8 +229,8 @@ register("adjoint(Tensor self) -> Tensor", impl=lambda a: _transpose(a, -2, -1),
 
 def _movedim(a, src, dst):
     if len(src) != len(dst):
-        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) should "
-                           f"contain the same number of dims as destination ({dst} dims)")
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) "
+                           f"should contain the same number of dims as destination ({dst} dims)")
     if a.ndim == 0:
         wrap_dims(src, 0), wrap_dims(dst, 0)
         return a[...]
@@ -257,16 +258,16 @@ for _n in ("movedim", "moveaxis"):
 def _expand(a, size):
     size = [int(s) for s in size]
     if len(size) < a.ndim:
-        raise RuntimeError(f"expand(torch.FloatTensor{{{list(a.shape)}}}, size={size}): the number of "
-                           f"sizes provided ({len(size)}) must be greater or equal to the number of "
-                           f"dimensions in the tensor ({a.ndim})")
+        raise RuntimeError(f"expand(torch.FloatTensor{{{list(a.shape)}}}, size={size}): the number "
+                           f"of sizes provided ({len(size)}) must be greater or equal to the "
+                           f"number of dimensions in the tensor ({a.ndim})")
     lead = len(size) - a.ndim
     target = []
     for i, s in enumerate(size):
         if i < lead:
             if s < 0:
-                raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a leading, "
-                                   f"non-existing dimension {i}")
+                raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a "
+                                   f"leading, non-existing dimension {i}")
             target.append(s)
             continue
         have = a.shape[i - lead]
@@ -275,9 +276,9 @@ def _expand(a, size):
         elif have == s or have == 1:
             target.append(s)
         else:
-            raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size "
-                               f"({have}) at non-singleton dimension {i}.  Target sizes: {size}.  "
-                               f"Tensor sizes: {list(a.shape)}")
+            raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing "
+                               f"size ({have}) at non-singleton dimension {i}.  Target sizes: "
+                               f"{size}.  Tensor sizes: {list(a.shape)}")
     return np.broadcast_to(a, target)
 
 
@@ -370,12 +371,13 @@ def _cat(arrays, dim):
     d = wrap_dim(dim, ref.ndim)
     for i, a in enumerate(kept):
         if a.ndim != ref.ndim:
-            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.ndim} and {a.ndim}")
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.ndim} and "
+                               f"{a.ndim}")
         for k in range(ref.ndim):
             if k != d and a.shape[k] != ref.shape[k]:
-                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
-                                   f"{ref.shape[k]} but got size {a.shape[k]} for tensor number "
-                                   f"{i} in the list.")
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected "
+                                   f"size {ref.shape[k]} but got size {a.shape[k]} for tensor "
+                                   f"number {i} in the list.")
     return np.concatenate(kept, axis=d, dtype=_promoted(arrays))
 
 
@@ -405,8 +407,9 @@ def _stack(arrays, dim):
     d = wrap_dim(dim, arrays[0].ndim + 1)
     for i, a in enumerate(arrays):
         if a.shape != arrays[0].shape:
-            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(arrays[0].shape)} "
-                               f"at entry 0 and {list(a.shape)} at entry {i}")
+            raise RuntimeError("stack expects each tensor to be equal size, but got "
+                               f"{list(arrays[0].shape)} at entry 0 and {list(a.shape)} at entry "
+                               f"{i}")
     return np.stack(arrays, axis=d, dtype=_promoted(arrays))
 
 
@@ -468,7 +471,8 @@ def _split(a, split_size, dim):
     d = wrap_dim(dim, a.ndim)
     n = a.shape[d]
     if split_size < 0 or (split_size == 0 and n != 0):
-        raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
+        raise RuntimeError("split_size can only be 0 if dimension size is 0, but got dimension "
+                           f"size of {n}")
     if n == 0:
         return [a[...]]
     sizes = [split_size] * (n // split_size) + ([n % split_size] if n % split_size else [])
@@ -481,7 +485,8 @@ def _split_sizes(a, sizes, dim):
     d = wrap_dim(dim, a.ndim)
     if sum(sizes) != a.shape[d] or any(s < 0 for s in sizes):
         raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {a.shape[d]} "
-                           f"(input tensor's size at dimension {d}), but got split_sizes={list(sizes)}")
+                           f"(input tensor's size at dimension {d}), but got "
+                           f"split_sizes={list(sizes)}")
     return _split_views(a, sizes, d)
 
 
@@ -602,11 +607,13 @@ def _slice_backward(g, sizes, dim, start, end, step):
     return out
 
 
-register("slice.Tensor(Tensor self, int dim=0, int? start=None, int? end=None, int step=1) -> Tensor",
+register("slice.Tensor(Tensor self, int dim=0, int? start=None, int? end=None, int step=1) -> "
+         "Tensor",
          impl=_slice,
          grad=lambda ctx, g: (call("slice_backward", g, shape_of(ctx.args[0]), *ctx.args[1:]),),
          tags={VIEW}, method=True, namespaces=T)
-register("slice_backward(Tensor grad_output, int[] input_sizes, int dim, int? start, int? end, int step) -> Tensor",
+register("slice_backward(Tensor grad_output, int[] input_sizes, int dim, int? start, int? end, "
+         "int step) -> Tensor",
          impl=_slice_backward, grad=lambda ctx, g: (call("slice", g, *ctx.args[2:]),))
 
 
@@ -616,7 +623,8 @@ def _narrow(a, dim, start, length):
     d = wrap_dim(dim, a.ndim)
     n = a.shape[d]
     if start < -n or start > n:
-        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got {start})")
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got "
+                         f"{start})")
     if start < 0:
         start += n
     if length < 0 or start + length > n:
@@ -666,7 +674,8 @@ def _diagonal_backward(g, sizes, offset, dim1, dim2):
 register("diagonal(Tensor self, int offset=0, int dim1=0, int dim2=1) -> Tensor", impl=_diagonal,
          grad=lambda ctx, g: (call("diagonal_backward", g, shape_of(ctx.args[0]), *ctx.args[1:]),),
          tags={VIEW}, method=True, namespaces=T)
-register("diagonal_backward(Tensor grad_output, int[] input_sizes, int offset, int dim1, int dim2) -> Tensor",
+register("diagonal_backward(Tensor grad_output, int[] input_sizes, int offset, int dim1, int "
+         "dim2) -> Tensor",
          impl=_diagonal_backward, grad=lambda ctx, g: (call("diagonal", g, *ctx.args[2:]),))
 
 
@@ -712,7 +721,8 @@ def _roll(a, shifts, dims):
             raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
         return np.roll(a.reshape(-1), shifts[0]).reshape(a.shape)
     if len(shifts) != len(dims):
-        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
+                           f"dims:{len(dims)}")
     return np.roll(a, shifts, tuple(wrap_dims(dims, a.ndim)))
 
 
@@ -757,7 +767,8 @@ def _unfold_backward(g, sizes, dim, size, step):
 register("unfold(Tensor self, int dimension, int size, int step) -> Tensor", impl=_unfold,
          grad=lambda ctx, g: (call("unfold_backward", g, shape_of(ctx.args[0]), *ctx.args[1:]),),
          tags={VIEW}, method=True)
-register("unfold_backward(Tensor grad_in, int[] input_sizes, int dim, int size, int step) -> Tensor",
+register("unfold_backward(Tensor grad_in, int[] input_sizes, int dim, int size, int step) -> "
+         "Tensor",
          impl=_unfold_backward, grad=lambda ctx, g: (call("unfold", g, *ctx.args[2:]),))
 
 
@@ -768,7 +779,8 @@ def _rot90(a, k, dims):
         raise RuntimeError(f"expected total dims >= 2, but got total dims = {a.ndim}")
     d0, d1 = wrap_dims(dims, a.ndim)
     if d0 == d1:
-        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}")
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and dim1 "
+                           f"= {d1}")
     return contiguous(np.rot90(a, k, (d0, d1)))
 
 
@@ -779,11 +791,12 @@ register("rot90(Tensor self, int k=1, int[] dims=[0, 1]) -> Tensor", impl=_rot90
 
 def _meshgrid(arrays, indexing):
     if indexing not in (None, "ij", "xy"):
-        raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: {indexing}")
+        raise RuntimeError("torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but "
+                           f"received: {indexing}")
     for a in arrays:
         if a.ndim > 1:
-            raise RuntimeError("torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: "
-                               f"{a.ndim}D")
+            raise RuntimeError("torch.meshgrid: Expected 0D or 1D tensor in the tensor list but "
+                               f"got: {a.ndim}D")
     flat = [a.reshape(-1) for a in arrays]
     return [contiguous(g) for g in np.meshgrid(*flat, indexing=indexing or "ij")]
 
@@ -824,16 +837,16 @@ def _tensor_split_indices(n: int, indices: list) -> list:
 
 def _tensor_split(a, sections, dim):
     if a.ndim == 0:
-        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor "
-                           "with 0 dims")
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a "
+                           "tensor with 0 dims")
     d = wrap_dim(dim, a.ndim)
     return _split_views(a, _tensor_split_sizes(a.shape[d], sections), d)
 
 
 def _tensor_split_at(a, indices, dim):
     if a.ndim == 0:
-        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor "
-                           "with 0 dims")
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a "
+                           "tensor with 0 dims")
     d = wrap_dim(dim, a.ndim)
     return _split_views(a, _tensor_split_indices(a.shape[d], indices), d)
 
@@ -897,7 +910,7 @@ register("alias(Tensor self) -> Tensor", impl=_alias, grad=lambda ctx, g: (g,), 
          namespaces=T)
 
 
-# ------------------------------------------------------------------ sizes (the type checker's view of them)
+# ------------------------------------------------------------------ sizes and dims
 
 def _size_of_0d(a, dim):
     wrap_dim(dim, 0)
@@ -914,8 +927,7 @@ register("dim(Tensor self) -> int", impl=lambda a: int(a.ndim), tags={NONDIFFERE
 register("ndimension(Tensor self) -> int", impl=lambda a: int(a.ndim), tags={NONDIFFERENTIABLE},
          method=True)
 register("numel(Tensor self) -> int", impl=lambda a: int(a.size), tags={NONDIFFERENTIABLE},
-         method=True,
-         namespaces=T)
+         method=True, namespaces=T)
 register("nelement(Tensor self) -> int", impl=lambda a: int(a.size), tags={NONDIFFERENTIABLE},
          method=True)
 # ``x.shape``: a property, not a method
@@ -924,3 +936,98 @@ register("shape(Tensor self) -> int[]", impl=lambda a: [int(s) for s in a.shape]
 register("ndim(Tensor self) -> int", impl=lambda a: int(a.ndim), tags={NONDIFFERENTIABLE},
          property=True)
 
+
+# ------------------------------------------------------------------ repeat_interleave, diff
+
+def _repeat_interleave(a, repeats, dim):
+    if dim is None:
+        a, d = a.reshape(-1), 0
+    else:
+        d = wrap_dim(dim, a.ndim)
+        if a.ndim == 0:
+            a = a.reshape(1)
+    if isinstance(repeats, np.ndarray):
+        if repeats.ndim > 1 or repeats.dtype.kind not in "iu":
+            raise RuntimeError("repeat_interleave: repeats must be 0-dim or 1-dim integer tensor")
+        if repeats.ndim == 1 and repeats.shape[0] not in (1, a.shape[d]):
+            raise RuntimeError("repeats must have the same size as input along dim, but got "
+                               f"repeats.size(0) = {repeats.shape[0]} and input.size({d}) = "
+                               f"{a.shape[d]}")
+        repeats = repeats.reshape(-1)
+        if repeats.size == 1:
+            repeats = int(repeats[0])
+    if np.any(np.asarray(repeats) < 0):
+        raise RuntimeError("repeats can not be negative")
+    return contiguous(np.repeat(a, repeats, axis=d))
+
+
+def _repeat_interleave_grad(ctx, g):
+    x, repeats, dim = ctx.args[:3]
+    shape = shape_of(x)
+    d = 0 if dim is None or not shape else wrap_dim(dim, len(shape))
+    if dim is None:
+        n = math.prod(shape)
+    else:
+        n = shape[d] if shape else 1
+    per_item = repeats.tolist() if hasattr(repeats, "tolist") else repeats
+    counts = [int(r) for r in np.broadcast_to(np.asarray(per_item), (n,))]
+    owner = call("tensor", [i for i, c in enumerate(counts) for _ in range(c)],
+                 dtype=dtypes.int64)
+    base = call("reshape", x, [-1]) if dim is None else (x if shape else call("reshape", x, [1]))
+    gx = call("index_add", call("zeros_like", base), d, owner, g)
+    return (call("reshape", gx, shape),)
+
+
+register("repeat_interleave.self_int(Tensor self, int repeats, int? dim=None, *, "
+         "int? output_size=None) -> Tensor",
+         impl=lambda a, r, dim, output_size: _repeat_interleave(a, r, dim),
+         grad=_repeat_interleave_grad, method=True, namespaces=T)
+register("repeat_interleave.self_Tensor(Tensor self, Tensor repeats, int? dim=None, *, "
+         "int? output_size=None) -> Tensor",
+         impl=lambda a, r, dim, output_size: _repeat_interleave(a, r, dim),
+         grad=_repeat_interleave_grad, method=True, namespaces=T)
+
+
+def _diff(a, n, dim, prepend, append):
+    if a.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    d = wrap_dim(dim, a.ndim)
+    parts = [p for p in (prepend, a, append) if p is not None]
+    if len(parts) > 1:
+        a = _cat([p if p.ndim else np.broadcast_to(p, a.shape[:d] + (1,) + a.shape[d + 1:])
+                  for p in parts], d)
+    if a.dtype == np.bool_:
+        out = a
+        for _ in range(n):
+            out = np.logical_xor(np.take(out, range(1, out.shape[d]), d),
+                                 np.take(out, range(0, out.shape[d] - 1), d))
+        return contiguous(out)
+    return contiguous(np.diff(a, n=n, axis=d))
+
+
+def _diff_grad(ctx, g):
+    x, n, dim, prepend, append = ctx.args
+    tensors = [t for t in (prepend, x, append) if t is not None]
+    joined = call("cat", tensors, dim) if len(tensors) > 1 else x
+    length = shape_of(joined)[wrap_dim(dim, len(shape_of(joined)))]
+    for k in range(n):
+        m = length - n + k  # the length of the input to the (n-k)-th difference
+        sizes = shape_of(g)
+        sizes[wrap_dim(dim, len(sizes))] = m + 1
+        g = (call("slice_backward", g, sizes, dim, 1, m + 1, 1)
+             - call("slice_backward", g, sizes, dim, 0, m, 1))
+    grads = []
+    start = 0
+    for t in (prepend, x, append):
+        if t is None:
+            grads.append(None)
+            continue
+        size = shape_of(t)[wrap_dim(dim, len(shape_of(t)))] if shape_of(t) else 1
+        grads.append(call("narrow", g, dim, start, size) if shape_of(t) else None)
+        start += size
+    return grads[1], None, None, grads[0], grads[2]
+
+
+register("diff(Tensor self, int n=1, int dim=-1, Tensor? prepend=None, Tensor? append=None) "
+         "-> Tensor",
+         impl=_diff, grad=_diff_grad, method=True, namespaces=T)

@@ -30,13 +30,16 @@ def _make_function(name: str):
     return fn
 
 
-def _with_indices(name: str):
+def _with_indices(name: str, position: int):
     """``return_indices=True`` changes the result type, so PyTorch dispatches it in Python to
-    ``<name>_with_indices``; the registry holds the two forms as separate ops."""
+    ``<name>_with_indices``; the registry holds the two forms as separate ops. ``position`` is
+    where ``return_indices`` sits among the positional arguments."""
     plain = _make_function(name)
     indexed = _make_function(f"{name}_with_indices")
 
     def fn(*args, return_indices: bool = False, **kwargs):
+        if len(args) > position:
+            args, return_indices = args[:position] + args[position + 1 :], args[position]
         return (indexed if return_indices else plain)(*args, **kwargs)
 
     fn.__name__ = fn.__qualname__ = name
@@ -46,8 +49,10 @@ def _with_indices(name: str):
 
 
 _HAND_WRITTEN = {
-    "max_pool1d": _with_indices("max_pool1d"),
-    "max_pool2d": _with_indices("max_pool2d"),
+    "max_pool1d": _with_indices("max_pool1d", 6),
+    "max_pool2d": _with_indices("max_pool2d", 6),
+    "adaptive_max_pool1d": _with_indices("adaptive_max_pool1d", 2),
+    "adaptive_max_pool2d": _with_indices("adaptive_max_pool2d", 2),
 }
 _generated: dict = {}
 

@@ -124,3 +124,12 @@ def test_example_classifier_trains(capsys):
     assert main(["run", str(ROOT / "examples" / "train_classifier.py"), "30"]) == 0
     out = capsys.readouterr().out
     assert "epoch 0 loss" in out and "epoch 29" in out
+
+
+def test_graph_as_code(tmp_path, capsys):
+    path = write(tmp_path, "c.py", """
+        def f(x: int) -> int:
+            return x + 1
+    """)
+    assert main(["graph", "--code", path + ":f"]) == 0
+    assert capsys.readouterr().out.startswith("def f(x: int) -> int:")

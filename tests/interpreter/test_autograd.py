@@ -279,3 +279,12 @@ def test_logistic_regression_example_loss_falls():
     losses = mod.main(steps=40)
     assert losses[-1] < losses[0] * 0.7
     assert all(b <= a + 1e-6 for a, b in zip(losses, losses[1:]))
+
+
+def test_nodes_without_incoming_gradient_are_skipped():
+    x = leaf([1.0, 2.0])
+    a = x * 2
+    b = ts.where(a > 3, a, 0.0)  # a flows to b; the comparison carries no gradient
+    c = b.detach() * a
+    c.sum().backward()
+    assert x.grad.tolist() == [0.0, 8.0]

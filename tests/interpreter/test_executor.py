@@ -310,3 +310,37 @@ def test_tensor_values_freed_after_last_use():
     free_steps = [s for s in pg.block.steps if s.__name__.startswith("free")]
     assert len(free_steps) == 1
     assert float(pg(wrap(np.array(1.0))).numpy()) == 4.0
+
+
+def test_range_length_and_is_none():
+    g = G.Graph("f")
+    start, stop, step = (g.add_input(T.IntType) for _ in range(3))
+    opt = g.add_input(T.OptionalType(T.IntType))
+    n = g.block.append(G.Node(G.RANGE_LENGTH, inputs=[start, stop, step], output_types=[T.IntType], span=span(2))).output
+    none = g.block.append(G.Node(G.IS_NONE, inputs=[opt], output_types=[T.BoolType])).output
+    not_none = g.block.append(G.Node(G.IS_NOT_NONE, inputs=[opt], output_types=[T.BoolType])).output
+    tup = g.block.append(G.Node(G.TUPLE_CONSTRUCT, inputs=[n, none, not_none],
+                                output_types=[T.TupleType((T.IntType, T.BoolType, T.BoolType))]))
+    g.block.set_returns([tup.output])
+    assert run_graph(g, 0, 10, 3, None) == (4, True, False)
+    assert run_graph(g, 10, 0, -2, 1) == (5, False, True)
+    with pytest.raises(ScriptError) as e:
+        run_graph(g, 0, 1, 0, None)
+    assert e.value.error_type == "ValueError"
+
+
+def test_single_int_widens_to_int_list_parameter():
+    # TorchScript's int[2] accepts one int, repeated
+    pair = OpDef(parse_schema("pair(int[2] xs) -> int[]"), impl=lambda xs: list(xs))
+    g = G.Graph("f")
+    x = g.add_input(T.IntType)
+    g.block.set_returns([op(g.block, pair, x, out=T.ListType(T.IntType))])
+    assert run_graph(g, 3) == [3, 3]
+
+
+def test_every_kind_has_a_runner():
+    from tensorscript.interpreter.executor import _PREPARERS
+
+    kinds = [v for k, v in vars(G).items() if k.isupper() and isinstance(v, str)
+             and (v.startswith("prim::") or v == G.OP)]
+    assert [k for k in kinds if k not in _PREPARERS] == []

@@ -171,3 +171,35 @@ def test_tensor_constructor_and_subclass():
     (p * 2).sum().backward()
     assert p.grad.tolist() == [2.0, 2.0]
     assert type(p + 1) is ts.Tensor
+
+
+def test_contains_and_detach_is_not_an_autograd_view():
+    x = ts.tensor([1.0, 2.0], requires_grad=True)
+    assert 2.0 in x and 3.0 not in x
+    d = x.detach()
+    d.zero_()
+    assert x.tolist() == [0.0, 0.0] and x._version[0] == 1
+    d.requires_grad_()
+    with pytest.raises(RuntimeError, match="a leaf Variable"):
+        d.add_(1)
+
+
+def test_kernel_failures_become_pytorch_errors():
+    from tensorscript.jit.ops.registry import OpDef
+    from tensorscript.jit.ops.schema import parse_schema
+
+    def op(text, impl):
+        return OpDef(parse_schema(text), impl=impl)
+    x = ts.ones(2, 3)
+    bad_broadcast = op("t_bcast(Tensor self, Tensor other) -> Tensor", lambda a, b: np.add(a, b))
+    with pytest.raises(RuntimeError, match=r"size of tensor a \(3\) must match the size of tensor b \(4\) at non-singleton dimension 1"):
+        registry.bind(bad_broadcast, x, ts.ones(4))
+    no_loop = op("t_invert(Tensor self) -> Tensor", np.invert)
+    with pytest.raises(RuntimeError, match=r'"t_invert" not implemented for \'Float\''):
+        registry.bind(no_loop, x)
+    zero = op("t_zero(Tensor self) -> Tensor", lambda a: 1 // 0)
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        registry.bind(zero, x)
+    axis = op("t_axis(Tensor self) -> Tensor", lambda a: a.sum(axis=5))
+    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-2, 1\], but got 5\)"):
+        registry.bind(axis, x)

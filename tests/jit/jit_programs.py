@@ -125,6 +125,7 @@ def f(n: int) -> int:
         k += 1
         if k * k >= n:
             return k
+    return -1
 """, [(10,), (1,)]),
 
     "continue_in_while": ("""

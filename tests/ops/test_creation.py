@@ -223,3 +223,20 @@ def test_item_and_scalar_conversion():
     assert ts.tensor([2.5]).item() == 2.5 and isinstance(ts.tensor(3).item(), int)
     with pytest.raises(RuntimeError, match="cannot be converted"):
         ts.tensor([1.0, 2.0]).item()
+
+
+def test_type_cuda_and_random_fills():
+    x = ts.tensor([1.5, -1.5])
+    assert x.type() == "torch.FloatTensor" and ts.tensor([1]).type() == "torch.LongTensor"
+    assert x.type(ts.int64).tolist() == [1, -1]
+    with pytest.raises(RuntimeError, match="CUDA"):
+        x.cuda()
+    ts.manual_seed(5)
+    u = ts.empty(1000).uniform_(-2, 2)
+    assert -2 <= u.numpy().min() and u.numpy().max() < 2
+    n = ts.empty(2000, dtype=ts.float64).normal_(3.0, 0.5)
+    assert abs(n.numpy().mean() - 3.0) < 0.05 and n.dtype is ts.float64
+    b = ts.bernoulli(ts.full((1000,), 0.25))
+    assert set(np.unique(b.numpy())) <= {0.0, 1.0} and 0.15 < b.numpy().mean() < 0.35
+    with pytest.raises(RuntimeError):
+        ts.zeros(2, dtype=ts.int64).normal_()

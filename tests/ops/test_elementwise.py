@@ -485,6 +485,7 @@ SPECIAL_GRAD = {
     "to.dtype": lambda r: (lambda a: a.to(ts.float64), [_float64((2, 3), r)]),
     "to.device": lambda r: (lambda a: a.to("cpu"), [_float64((2, 3), r)]),
     "to.other": lambda r: (lambda a: a.to(ts.ones(1, dtype=ts.float64)), [_float64((2, 3), r)]),
+    "type.dtype": lambda r: (lambda a: a.type(ts.float64), [_float64((2, 3), r)]),
     "type_as": lambda r: (lambda a: a.type_as(ts.ones(1, dtype=ts.float64)), [_float64((2, 3), r)]),
     "tril": lambda r: (lambda a: ts.tril(a, -1) + a.tril(), [_float64((3, 3), r)]),
     "triu": lambda r: (lambda a: ts.triu(a, 1), [_float64((3, 4), r)]),

@@ -254,3 +254,14 @@ def test_matmul_second_order():
         m[idx] -= 1e-6
         num[idx] = (f(p) - f(m)) / 2e-6
     np.testing.assert_allclose(gb.numpy(), num, atol=1e-6)
+
+
+def test_linear_with_vector_weight_and_stacked_inputs():
+    F = ts.nn.functional
+    x, w = randn(2, 3, 4), randn(4)
+    close(F.linear(T(x), T(w), T(np.array(0.5))), x @ w + 0.5)
+    grad_check(F.linear, x, w, np.array(0.5))
+    x_strided = randn(3, 2, 8)[:, :, ::2]  # a non-contiguous stack takes the same path
+    w2 = randn(5, 4)
+    close(F.linear(T(x_strided), T(w2)), x_strided @ w2.T)
+    grad_check(ts.matmul, randn(2, 3, 4), randn(4, 2))

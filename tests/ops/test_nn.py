@@ -684,6 +684,12 @@ def test_cross_entropy_spatial_probability_targets_and_float32():
     expected = -(p * np.log(softmax_ref(logits, 1))).sum(1).mean()
     close(F.cross_entropy(T(logits), T(p)), expected)
     grad_check(lambda a, q: F.cross_entropy(a, q, label_smoothing=0.1), logits, p)
+    close(
+        F.cross_entropy(T(logits), T(p), reduction="none"),
+        -(p * np.log(softmax_ref(logits, 1))).sum(1),
+    )
+    grad_check(lambda a, q: F.cross_entropy(a, q, reduction="none"), logits, p)
+    grad_check(lambda a: F.cross_entropy(a, T(t), reduction="none", label_smoothing=0.3), x)
     close(F.cross_entropy(T(logits[0]), T(np.array(2))), -np.log(softmax_ref(logits[:1], 1))[0, 2])
 
 
@@ -901,3 +907,270 @@ def test_torch_batch_norm_order():
         F.batch_norm(T(x), T(m), T(v), T(w), T(b)).numpy(),
     )
     grad_check(lambda t, c, d: ts.batch_norm(t, c, d, None, None, True, 0.1, 1e-5, False), x, w, b)
+
+
+@pytest.mark.parametrize(
+    "stride,pad,out_pad,dil,groups",
+    [
+        ((1, 1), (0, 0), (0, 0), (1, 1), 1),
+        ((2, 1), (1, 0), (1, 0), (1, 2), 2),
+        ((2, 2), (1, 1), (0, 1), (1, 1), 1),
+    ],
+)
+def test_conv_transpose2d_is_the_adjoint_of_conv2d(stride, pad, out_pad, dil, groups):
+    x, w, b = randn(2, 4, 3, 4), randn(4, 3, 3, 2), randn(3 * groups)
+    y = F.conv_transpose2d(T(x), T(w), T(b), stride, pad, out_pad, groups, dil).numpy()
+    oh = (3 - 1) * stride[0] - 2 * pad[0] + dil[0] * 2 + out_pad[0] + 1
+    ow = (4 - 1) * stride[1] - 2 * pad[1] + dil[1] * 1 + out_pad[1] + 1
+    assert y.shape == (2, 3 * groups, oh, ow)
+    # <conv_transpose(x, w), u> == <x, conv(u, w)>, the bias adding sum(u) per channel
+    u = randn(*y.shape)
+    lhs = np.sum((y - b.reshape(1, -1, 1, 1)) * u)
+    rhs = np.sum(x * conv2d_ref(u, w, None, stride, pad, dil, groups)[:, :, :3, :4])
+    np.testing.assert_allclose(lhs, rhs, rtol=1e-10)
+    grad_check(
+        lambda a, c, d: F.conv_transpose2d(a, c, d, stride, pad, out_pad, groups, dil),
+        randn(1, 4, 3, 3),
+        w,
+        b,
+    )
+
+
+def test_conv_transpose1d():
+    x, w = randn(2, 3, 5), randn(3, 2, 3)
+    y = F.conv_transpose1d(T(x), T(w), stride=2, padding=1, output_padding=1)
+    ref = F.conv_transpose2d(T(x[:, :, None]), T(w[:, :, None]), None, (1, 2), (0, 1), (0, 1))
+    close(y, ref.numpy()[:, :, 0])
+    grad_check(lambda a, c: F.conv_transpose1d(a, c, stride=2), randn(1, 3, 4), w)
+
+
+def test_glu_and_prelu():
+    x = randn(2, 6, 3)
+    a, b = x[:, :3], x[:, 3:]
+    close(F.glu(T(x), 1), a / (1 + np.exp(-b)))
+    close(F.glu(T(x.astype("float32")), 1), a / (1 + np.exp(-b)), "float32")
+    grad_check(lambda t: F.glu(t, 1), x)
+    with pytest.raises(RuntimeError, match="even"):
+        F.glu(T(x))
+    w = np.array([0.1, -0.5, 2.0, 0.3, 0.0, 1.0])
+    close(F.prelu(T(x), T(w)), np.where(x > 0, x, w[None, :, None] * x))
+    close(F.prelu(T(x), T(np.array([0.25]))), np.where(x > 0, x, 0.25 * x))
+    grad_check(F.prelu, x, w)
+    grad_check(F.prelu, x, np.array([0.25]))
+
+
+def linear_resize_ref(x, out, align_corners, scale=None):
+    """1-D linear resampling along the last axis, PyTorch's source-index formula."""
+    n = x.shape[-1]
+    res = np.zeros(x.shape[:-1] + (out,))
+    for j in range(out):
+        if align_corners:
+            src = j * (n - 1) / (out - 1) if out > 1 else 0.0
+        else:
+            src = max((j + 0.5) * (scale or n / out) - 0.5, 0.0)
+        i0 = min(math.floor(src), n - 1)
+        i1 = min(i0 + 1, n - 1)
+        f = src - i0
+        res[..., j] = (1 - f) * x[..., i0] + f * x[..., i1]
+    return res
+
+
+def test_interpolate():
+    x = randn(2, 3, 4, 5)
+    near = F.interpolate(T(x), size=(7, 3)).numpy()
+    rows = np.minimum(np.floor(np.arange(7) * 4 / 7).astype(int), 3)
+    cols = np.minimum(np.floor(np.arange(3) * 5 / 3).astype(int), 4)
+    np.testing.assert_allclose(near, x[:, :, rows][:, :, :, cols])
+    close(F.interpolate(T(x), scale_factor=2.0), x.repeat(2, axis=2).repeat(2, axis=3))
+    for ac in (False, True):
+        got = F.interpolate(T(x), size=[6, 8], mode="bilinear", align_corners=ac)
+        ref = linear_resize_ref(x, 8, ac)
+        ref = np.swapaxes(linear_resize_ref(np.swapaxes(ref, -1, -2), 6, ac), -1, -2)
+        close(got, ref)
+        grad_check(
+            lambda t, ac=ac: F.interpolate(t, size=[3, 7], mode="bilinear", align_corners=ac),
+            randn(1, 2, 4, 5),
+        )
+    x1 = randn(2, 3, 5)
+    close(
+        F.interpolate(T(x1), scale_factor=1.5, mode="linear"),
+        linear_resize_ref(x1, 7, False, 1 / 1.5),
+    )
+    close(
+        F.interpolate(T(x1.astype("float32")), 9, mode="linear"),
+        linear_resize_ref(x1, 9, False),
+        "float32",
+    )
+    grad_check(lambda t: F.interpolate(t, scale_factor=2.0), randn(1, 2, 3, 2))
+    with pytest.raises(ValueError):
+        F.interpolate(T(x), size=4, scale_factor=2.0)
+
+
+def test_adaptive_max_pool():
+    x = randn(2, 3, 7, 6)
+    out, idx = F.adaptive_max_pool2d(T(x), (3, 4), return_indices=True)
+    ref = np.zeros((2, 3, 3, 4))
+    ref_idx = np.zeros((2, 3, 3, 4), dtype=np.int64)
+    for i in range(3):
+        r0, r1 = (i * 7) // 3, -(-(i + 1) * 7 // 3)
+        for j in range(4):
+            c0, c1 = (j * 6) // 4, -(-(j + 1) * 6 // 4)
+            win = x[:, :, r0:r1, c0:c1].reshape(2, 3, -1)
+            ref[:, :, i, j] = win.max(-1)
+            k = win.argmax(-1)
+            ref_idx[:, :, i, j] = (r0 + k // (c1 - c0)) * 6 + c0 + k % (c1 - c0)
+    close(out, ref)
+    close(idx, ref_idx, "int64")
+    close(F.adaptive_max_pool2d(T(x), (3, 4)), ref)
+    x1 = randn(2, 3, 7)
+    close(
+        F.adaptive_max_pool1d(T(x1), 3),
+        np.stack([x1[:, :, (i * 7) // 3 : -(-(i + 1) * 7 // 3)].max(-1) for i in range(3)], -1),
+    )
+    grad_check(
+        lambda t: F.adaptive_max_pool2d(t, (3, 2)), RNG.permutation(42).reshape(1, 2, 7, 3) * 0.1
+    )
+
+
+def test_pixel_shuffle_round_trip():
+    x = randn(2, 8, 3, 2)
+    y = F.pixel_shuffle(T(x), 2).numpy()
+    assert y.shape == (2, 2, 6, 4)
+    # output (c, h*r + i, w*r + j) is input channel c*r*r + i*r + j at (h, w)
+    assert y[1, 1, 2 * 2 + 1, 1 * 2 + 0] == x[1, 1 * 4 + 1 * 2 + 0, 2, 1]
+    close(F.pixel_unshuffle(T(y), 2), x)
+    close(ts.pixel_shuffle(T(x[0]), 2), y[0])
+    grad_check(lambda t: F.pixel_shuffle(t, 2), randn(1, 4, 2, 3))
+
+
+def test_more_losses():
+    x, y = randn(3, 4), np.sign(randn(3, 4))
+    close(F.soft_margin_loss(T(x), T(y)), np.log1p(np.exp(-y * x)).mean())
+    grad_check(lambda a: F.soft_margin_loss(a, T(y), reduction="sum"), x)
+    rate, counts = randn(3, 4), RNG.integers(0, 5, (3, 4)).astype(np.float64)
+    close(F.poisson_nll_loss(T(rate), T(counts)), (np.exp(rate) - counts * rate).mean())
+    pos = np.abs(rate) + 0.5
+    stirling = np.where(
+        counts > 1,
+        counts * np.log(np.maximum(counts, 1))
+        - counts
+        + 0.5 * np.log(2 * np.pi * np.maximum(counts, 1)),
+        0.0,
+    )
+    close(
+        F.poisson_nll_loss(T(pos), T(counts), log_input=False, full=True, reduction="none"),
+        pos - counts * np.log(pos + 1e-8) + stirling,
+    )
+    grad_check(lambda a: F.poisson_nll_loss(a, T(counts)), rate)
+    grad_check(lambda a: F.poisson_nll_loss(a, T(counts), log_input=False), pos)
+    a, b, t = randn(5), randn(5), np.sign(randn(5))
+    close(
+        F.margin_ranking_loss(T(a), T(b), T(t), margin=0.3),
+        np.maximum(0, -t * (a - b) + 0.3).mean(),
+    )
+    grad_check(lambda p, q: F.margin_ranking_loss(p, q, T(t), margin=0.3), a, b)
+
+
+def test_noncontiguous_inputs():
+    x = randn(6, 4).T  # (4, 6), Fortran order
+    w, b = randn(6), randn(6)
+    close(
+        F.layer_norm(T(x), [6], T(w), T(b)), layer_norm_ref(np.ascontiguousarray(x), 1, w, b, 1e-5)
+    )
+    t = np.array([0, 5, 2, 1])
+    close(F.cross_entropy(T(x), T(t)), ce_ref(np.ascontiguousarray(x), t))
+    close(F.softmin(T(x), 0), softmax_ref(-x, 0))
+    table = randn(7, 3)
+    idx = np.array([[1, 2], [3, 4], [5, 6]]).T  # non-contiguous indices
+    close(F.embedding(T(idx), T(table)), table[idx])
+    wt = randn(5, 6)[:, ::2]  # strided weight
+    close(F.linear(T(x[:, ::2]), T(wt)), x[:, ::2] @ wt.T)
+    g = randn(3, 2, 4, 5).transpose(0, 1, 3, 2)
+    close(F.group_norm(T(g), 2), F.group_norm(T(np.ascontiguousarray(g)), 2).numpy())
+    grad_check(lambda a: F.layer_norm(a.t(), [3]), randn(3, 2))
+
+
+def second_order_check(fn, x, eps=1e-6):
+    """d/dx of sum(v * d/dx sum(fn(x)^2)) by autograd (create_graph) vs finite differences."""
+    v = np.random.default_rng(2).standard_normal(x.shape)
+
+    def first(a, create_graph=False):
+        t = T(a, requires_grad=True)
+        (g,) = ts.autograd.grad([fn(t).pow(2).sum()], [t], create_graph=create_graph)
+        return t, g
+
+    t, g = first(x, create_graph=True)
+    (hv,) = ts.autograd.grad([(g * T(v)).sum()], [t])
+    num = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        p, m = x.copy(), x.copy()
+        p[idx] += eps
+        m[idx] -= eps
+        num[idx] = (np.sum(first(p)[1].numpy() * v) - np.sum(first(m)[1].numpy() * v)) / (2 * eps)
+    np.testing.assert_allclose(hv.numpy(), num, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "fn,shape",
+    [
+        (lambda t: F.max_pool2d(t, 2, 1), (1, 2, 3, 4)),
+        (lambda t: F.avg_pool2d(t, 2, 1, 1), (1, 2, 3, 4)),
+        (lambda t: F.adaptive_avg_pool2d(t, (2, 3)), (1, 2, 3, 4)),
+        (lambda t: F.conv1d(t, T(np.linspace(-1, 1, 12).reshape(2, 2, 3)), padding=1), (1, 2, 6)),
+        (lambda t: F.embedding(T(np.array([[0, 2, 0]])), t), (3, 4)),
+    ],
+)
+def test_second_order(fn, shape):
+    distinct = RNG.permutation(int(np.prod(shape))).reshape(shape) * 0.1  # no ties in max
+    second_order_check(fn, distinct)
+
+
+def test_pool_stride_none_and_positional_return_indices():
+    x = randn(1, 2, 6, 6)
+    ref, ref_idx = max_pool2d_ref(x, (2, 2), (2, 2), (0, 0), (1, 1), False)
+    close(F.max_pool2d(T(x), 2, None), ref)
+    _, idx = F.max_pool2d(T(x), 2, None, 0, 1, False, True)
+    close(idx, ref_idx, "int64")
+    close(
+        F.avg_pool2d(T(x), 3, stride=None),
+        avg_pool2d_ref(x, (3, 3), (3, 3), (0, 0), False, True, None),
+    )
+    assert len(F.adaptive_max_pool2d(T(x), 2, True)) == 2
+
+
+def test_feature_dropout():
+    x = np.ones((40, 30, 2, 3))
+    _seed(1)
+    y = F.dropout2d(T(x), 0.4).numpy()
+    per_channel = y.reshape(40, 30, -1)
+    assert np.all(per_channel.min(-1) == per_channel.max(-1))  # whole channels kept or zeroed
+    assert abs((per_channel[..., 0] != 0).mean() - 0.6) < 0.05
+    close(F.dropout2d(T(x), 0.4, training=False), x)
+    assert F.dropout1d(T(np.ones((4, 5, 6))), 0.5).shape == (4, 5, 6)
+    with pytest.raises(RuntimeError):
+        F.dropout2d(T(np.ones(3)), 0.5)
+
+
+def test_embedding_losses():
+    x, t = randn(3, 4), np.sign(randn(3, 4))
+    ref = np.where(t == 1, x, np.maximum(0, 0.5 - x))
+    close(F.hinge_embedding_loss(T(x), T(t), 0.5), ref.mean())
+    grad_check(lambda a: F.hinge_embedding_loss(a, T(t), margin=0.5, reduction="sum"), x)
+    a, b, y = randn(4, 3), randn(4, 3), np.array([1.0, -1.0, 1.0, -1.0])
+    cos = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+    ref = np.where(y == 1, 1 - cos, np.maximum(0, cos + 0.2))
+    close(F.cosine_embedding_loss(T(a), T(b), T(y), margin=-0.2, reduction="none"), ref)
+    grad_check(lambda p, q: F.cosine_embedding_loss(p, q, T(y), margin=-0.2), a, b)
+    anc, pos, neg = randn(5, 3), randn(5, 3), randn(5, 3)
+
+    def d(u, v):
+        return np.linalg.norm(u - v + 1e-6, axis=1)
+
+    close(
+        F.triplet_margin_loss(T(anc), T(pos), T(neg), margin=1.5),
+        np.maximum(d(anc, pos) - d(anc, neg) + 1.5, 0).mean(),
+    )
+    swapped = np.maximum(d(anc, pos) - np.minimum(d(anc, neg), d(pos, neg)) + 1.5, 0).mean()
+    close(F.triplet_margin_loss(T(anc), T(pos), T(neg), margin=1.5, swap=True), swapped)
+    grad_check(lambda p, q, r: F.triplet_margin_loss(p, q, r, margin=1.5, swap=True), anc, pos, neg)
+    grad_check(lambda p, q, r: F.triplet_margin_loss(p, q, r, p=1.0), anc, pos, neg)

@@ -365,3 +365,106 @@ def test_gradcheck_and_double_backward():
         m[idx] -= eps
         num[idx] = (f(p) - f(m)) / (2 * eps)
     np.testing.assert_allclose(gg.numpy(), num, atol=1e-5)
+
+
+# ------------------------------------------------------------------ one table: op x dtype x layout
+
+def _int64_for_ints(a):
+    return np.int64 if a.dtype.kind in "biu" else a.dtype
+
+
+NUMERIC = ["float32", "float64", "int32", "int64"]
+TABLE = [
+    # name, tensorscript call, NumPy reference, dtypes
+    ("sum", lambda x: x.sum(-1), lambda a: a.sum(-1, dtype=_int64_for_ints(a)), DTYPES),
+    ("sum_keep", lambda x: x.sum([0, -1], keepdim=True),
+     lambda a: a.sum((0, a.ndim - 1), keepdims=True, dtype=_int64_for_ints(a)), DTYPES),
+    ("mean", lambda x: x.mean(0), lambda a: a.mean(0), ["float32", "float64"]),
+    ("prod", lambda x: x.prod(-2), lambda a: a.prod(-2, dtype=_int64_for_ints(a)), DTYPES),
+    ("amax", lambda x: x.amax(-1), lambda a: a.max(-1), DTYPES),
+    ("amin", lambda x: x.amin((0, 1)), lambda a: a.min((0, 1)), DTYPES),
+    ("max_dim", lambda x: x.max(1)[0], lambda a: a.max(1), DTYPES),
+    ("argmin", lambda x: x.argmin(-1), lambda a: a.argmin(-1), NUMERIC),
+    ("var", lambda x: x.var(-1), lambda a: a.var(-1, ddof=1), ["float32", "float64"]),
+    ("std", lambda x: x.std(0, unbiased=False), lambda a: a.std(0), ["float32", "float64"]),
+    ("norm", lambda x: x.norm(dim=-1), lambda a: np.sqrt((a * a).sum(-1)), ["float32", "float64"]),
+    ("logsumexp", lambda x: x.logsumexp(1),
+     lambda a: np.log(np.exp(a.astype(np.float64)).sum(1)), ["float32", "float64"]),
+    ("softmax", lambda x: x.softmax(0), lambda a: np_softmax(a, 0), ["float32", "float64"]),
+    ("log_softmax", lambda x: x.log_softmax(-1),
+     lambda a: np.log(np_softmax(a.astype(np.float64), -1)), ["float32", "float64"]),
+    ("cumsum", lambda x: x.cumsum(-1), lambda a: np.cumsum(a, -1, dtype=_int64_for_ints(a)),
+     DTYPES),
+    ("cumprod", lambda x: x.cumprod(0), lambda a: np.cumprod(a, 0, dtype=_int64_for_ints(a)),
+     DTYPES),
+    ("all", lambda x: x.all(1), lambda a: a.all(1), DTYPES),
+    ("any", lambda x: x.any(-1, keepdim=True), lambda a: a.any(-1, keepdims=True), DTYPES),
+    ("count_nonzero", lambda x: x.count_nonzero(0), lambda a: np.count_nonzero(a, 0), DTYPES),
+    ("sort", lambda x: x.sort(0)[0], lambda a: np.sort(a, 0), NUMERIC),
+    ("argsort", lambda x: x.argsort(-1, stable=True), lambda a: np.argsort(a, -1, kind="stable"),
+     ["float32", "int64"]),
+]
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "strided"])
+@pytest.mark.parametrize("name,fn,ref,dts", TABLE, ids=[row[0] for row in TABLE])
+def test_table(name, fn, ref, dts, layout):
+    for dtype in dts:
+        base = sample((5, 6, 4), dtype)
+        if layout == "transposed":
+            a, x = base.transpose(2, 0, 1), T(base).permute(2, 0, 1)
+        elif layout == "strided":
+            a, x = base[::2, 1::2], T(base)[::2, 1::2]
+        else:
+            a, x = base, T(base)
+        expected = ref(a)
+        got = fn(x)
+        if got.dtype in (ts.float32,):
+            np.testing.assert_allclose(got.numpy(), expected, rtol=1e-5, atol=1e-5)
+        else:
+            check(got, expected)
+
+
+def test_var_mean_nan_reductions_searchsorted():
+    a = sample((3, 4), "float64")
+    v, m = ts.var_mean(T(a), 1)
+    check(v, a.var(1, ddof=1))
+    check(m, a.mean(1))
+    s, m = ts.std_mean(T(a), dim=0, correction=0, keepdim=True)
+    check(s, a.std(0, keepdims=True))
+    b = a.copy()
+    b[0, 1] = np.nan
+    check(T(b).nansum(), np.nansum(b))
+    check(T(b).nanmean(1), np.nanmean(b, 1))
+    check(T(np.arange(4)).nansum(), np.int64(6), "int64")
+    seq = np.array([1.0, 3.0, 5.0, 7.0])
+    vals = np.array([[3.0, 6.0], [0.0, 9.0]])
+    check(ts.searchsorted(T(seq), T(vals)), np.searchsorted(seq, vals), "int64")
+    check(ts.searchsorted(T(seq), T(vals), right=True), np.searchsorted(seq, vals, "right"))
+    check(ts.bucketize(T(vals), T(seq), out_int32=True), np.searchsorted(seq, vals), "int32")
+    rows = np.sort(sample((2, 5), "float64"), 1)
+    q = sample((2, 3), "float64")
+    expected = np.stack([np.searchsorted(r, v) for r, v in zip(rows, q)])
+    check(ts.searchsorted(T(rows), T(q)), expected)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x: ts.var_mean(x, 1)[0] + ts.var_mean(x, 1)[1] * 2,
+    lambda x: ts.std_mean(x, dim=[0, 2], correction=0)[0],
+    lambda x: x.nansum(1),
+    lambda x: x.nanmean((0, 2)),
+], ids=lambda f: "")
+def test_more_gradients(fn):
+    grad_check(fn, RNG.standard_normal((2, 3, 4)))
+
+
+def test_cummax_cummin():
+    a = np.array([[1.0, 3.0, 3.0, 2.0, 5.0], [2.0, np.nan, 4.0, np.nan, 1.0]])
+    v, i = T(a).cummax(1)
+    np.testing.assert_array_equal(v.numpy()[0], [1, 3, 3, 3, 5])
+    assert i.tolist() == [[0, 1, 2, 2, 4], [0, 1, 1, 1, 1]]
+    assert np.isnan(v.numpy()[1, 1:]).all()
+    v, i = ts.cummin(T(np.array([3, 1, 2, 1])), 0)
+    assert v.tolist() == [3, 1, 1, 1] and i.tolist() == [0, 1, 1, 3]
+    grad_check(lambda x: x.cummax(2)[0], RNG.standard_normal((2, 3, 4)))
+    grad_check(lambda x: x.cummin(0)[0], RNG.standard_normal((2, 3, 4)))

@@ -290,8 +290,8 @@ def test_split_gradient_with_unused_piece():
 
 
 def test_cat_gradient_two_inputs():
-    grad_check(lambda a, b: ts.cat([a, b], 0), RNG.standard_normal((2, 3)), RNG.standard_normal((1,
-                                                                                                 3)))
+    grad_check(lambda a, b: ts.cat([a, b], 0), RNG.standard_normal((2, 3)),
+               RNG.standard_normal((1, 3)))
     grad_check(lambda a, b: ts.stack([a, b], 2), RNG.standard_normal((2, 3)),
                RNG.standard_normal((2, 3)))
 
@@ -340,3 +340,39 @@ def test_gradcheck_and_double_backward():
         expected = np.zeros((3, 4))
         expected[:, 2] = 6 * x.detach().numpy()[:, 2]
         np.testing.assert_allclose(gg.numpy(), expected)
+
+
+def test_repeat_interleave_and_diff():
+    a = np.arange(6).reshape(2, 3)
+    x = T(a)
+    check(x.repeat_interleave(2), np.repeat(a, 2))
+    check(ts.repeat_interleave(x, 2, dim=1), np.repeat(a, 2, 1))
+    check(x.repeat_interleave(T(np.array([1, 3])), dim=0), np.repeat(a, [1, 3], 0))
+    check(ts.diff(x), np.diff(a))
+    check(x.diff(n=2, dim=1), np.diff(a, 2, 1))
+    check(x.diff(dim=0, prepend=T(np.zeros((1, 3), np.int64))), np.diff(a, 1, 0, prepend=0))
+    check(T(np.array([True, False, False])).diff(), np.array([True, False]))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x: x.repeat_interleave(2, dim=1),
+    lambda x: x.repeat_interleave(T(np.array([2, 0, 1])), dim=1),
+    lambda x: x.repeat_interleave(3),
+    lambda x: x.diff(),
+    lambda x: x.diff(n=2, dim=2),
+    lambda x: ts.diff(x, dim=0, append=x[:1] * 3),
+], ids=lambda f: "")
+def test_repeat_interleave_diff_gradients(fn):
+    grad_check(fn, RNG.standard_normal((2, 3, 4)))
+
+
+def test_inplace_on_reshape_copy_leaves_source_alone():
+    # reshape of a transposed tensor must copy; the copy is not a view of the source
+    x = T(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    z = x * 1
+    y = z.t().reshape(-1)
+    assert not shares(y.detach(), z.detach())
+    y.mul_(2)
+    check(z, np.arange(6.0).reshape(2, 3))
+    (y * T(np.arange(6.0))).sum().backward()
+    check(x.grad, 2 * np.arange(6.0).reshape(3, 2).T)

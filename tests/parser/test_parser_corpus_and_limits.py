@@ -142,3 +142,21 @@ def test_parser_builds_in_a_fresh_process():
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "FunctionDef"
+
+
+def test_every_grammar_rule_has_a_builder():
+    """A rule that can reduce to anything but its single child needs a builder method."""
+    from tensorscript.parser import parse as parse_module_internals
+
+    parser = parse_module_internals._parser()
+    missing = []
+    for rule in parser.lark.rules:
+        name = rule.alias or rule.origin.name
+        if name.startswith("_"):
+            continue
+        single = rule.options.expand1 and not rule.alias
+        spliced = any(not s.is_term and s.name.startswith("_") for s in rule.expansion)
+        if (not single or len(rule.expansion) > 1 or spliced) and not hasattr(
+                parser.builder, name):
+            missing.append(str(rule))
+    assert not missing

@@ -39,9 +39,14 @@ SYNTAX_ERRORS = [
     ("x = 1)\n", 1, 6, "unmatched ')'"),
     ("if x = 1:\n    pass\n", 1, 6, "did you mean '=='?"),
     ("x = 1 2\n", 1, 7, "unexpected number '2'"),
+    ("x = [1 2]\n", 1, 8, "perhaps a missing ','?"),
+    ("f(a b)\n", 1, 5, "perhaps a missing ','?"),
     ("x = $\n", 1, 5, "invalid character '$'"),
     ("x = 1 ? 2\n", 1, 7, "invalid character '?'"),
     ("x = 007\n", 1, 5, "invalid number literal"),
+    ("x = 0b12\n", 1, 5, "invalid number literal"),
+    ("x = 1.real\n", 1, 5, "invalid number literal"),
+    ("x = 1_\n", 1, 5, "invalid number literal"),
     ("x = 1\\ 2\n", 1, 6, "unexpected character after line continuation character"),
     ("else:\n    pass\n", 1, 1, "unexpected keyword 'else'"),
     ("x = 1 +\n", 1, 8, "unexpected end of line"),
@@ -112,6 +117,7 @@ UNSUPPORTED = [
     ("raise E from e\n", 1, 9, "'raise ... from ...' is not supported"),
     ("from x import *\n", 1, 1, "'from ... import *' is not supported"),
     ("x = 1j\n", 1, 5, "complex numbers are not supported"),
+    ("x = 1.5e-3J\n", 1, 5, "complex numbers are not supported"),
     ("x = b'a'\n", 1, 5, "bytes literals are not supported"),
     ("class A(metaclass=M):\n    pass\n", 1, 9, "keyword arguments in a class definition"),
     ("x = f'{a=}'\n", 1, 5, "self-documenting f-string fields"),
@@ -167,7 +173,8 @@ def test_errors_carry_spans_into_the_source():
 def test_conformance_missing_colon_case():
     import json
     from pathlib import Path
-    case = Path(__file__).parents[3] / "shared/conformance/cases/compile_error/syntax_error_missing_colon.json"
+    cases = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "cases"
+    case = cases / "compile_error" / "syntax_error_missing_colon.json"
     if not case.exists():
         pytest.skip("conformance corpus not present")
     source = json.loads(case.read_text())["source"]

@@ -1,7 +1,7 @@
 """Each construct of the grammar parses to the AST shape and spans the parser promises."""
 import pytest
 
-from tensorscript.parser import ast, parse_expression, parse_module
+from tensorscript.parser import CompileError, ast, parse_expression, parse_module
 
 
 def stmt(text):
@@ -28,7 +28,7 @@ def dump(node):
     fields = []
     for name in node.__dataclass_fields__:
         if name in ("span", "type", "target", "bound", "swapped", "targets", "op_target",
-                    "source") and not (name in ("target", "targets")
+                    "source", "type_comment") and not (name in ("target", "targets")
                                        and not isinstance(node, ast.Expr)):
             continue
         fields.append(dump(getattr(node, name)))
@@ -250,7 +250,15 @@ def test_generator_argument_becomes_a_list_comprehension():
     assert where(node.args[0]) == (1, 5, 1, 22)
 
 
+@pytest.mark.parametrize("text", ["x = 1", "", "def f(): pass", "a b"])
+def test_parse_expression_rejects_other_text(text):
+    with pytest.raises(CompileError):
+        parse_expression(text)
+
+
 def test_parse_expression():
+    assert where(parse_expression("Dict[str, int]")) == (1, 1, 1, 15)
+    assert dump(parse_expression("Tuple[int,\n      str]"))[0] == "Subscript"
     assert dump(parse_expression("List[Tuple[int, str]]")) == (
         "Subscript", ("Name", "List"),
         ("Subscript", ("Name", "Tuple"), ("Tuple", [("Name", "int"), ("Name", "str")])))
@@ -298,7 +306,8 @@ def test_if_elif_else_nests():
 
 def test_loops():
     node = stmt("for i, (a, b) in enumerate(pairs):\n    continue\nelse:\n    pass\n")
-    assert dump(node.target) == ("Tuple", [("Name", "i"), ("Tuple", [("Name", "a"), ("Name", "b")])])
+    assert dump(node.target) == (
+        "Tuple", [("Name", "i"), ("Tuple", [("Name", "a"), ("Name", "b")])])
     assert dump(node.orelse) == [("Pass",)]
     loop = stmt("while x < 3:\n    x += 1\n    if x:\n        break\nelse:\n    y = 0\n")
     assert isinstance(loop, ast.While)
@@ -424,6 +433,21 @@ def test_single_line_suites():
     assert dump(node.body) == [("Return", ("Constant", 1))]
     loop = stmt("while x: x -= 1; y += 1\n")
     assert len(loop.body) == 2
+
+
+def test_type_comments():
+    module = parse_module(
+        "def f(x, y):\n"
+        "    # type: (int, List[float]) -> Tensor\n"
+        "    z = []  # type: List[int]\n"
+        "    w = 1  # a comment\n"
+        "    return x\n"
+        "def g(x: int) -> int:\n    return x  # type: int\n")
+    f, g = module.body
+    assert f.type_comment == "(int, List[float]) -> Tensor"
+    assert f.body[0].type_comment == "List[int]"
+    assert f.body[1].type_comment is None
+    assert g.type_comment is None
 
 
 def test_soft_keywords_are_names():

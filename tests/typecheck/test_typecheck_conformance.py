@@ -1,5 +1,6 @@
 """The conformance corpus: every script case type-checks, every compile_error case is rejected
 on the line PyTorch reports, and the typed AST is complete (lowering resolves nothing again)."""
+
 from __future__ import annotations
 
 import json
@@ -44,7 +45,9 @@ def untyped_nodes(checked) -> list:
                 problems.append(f"unresolved call at {node.span}")
             if isinstance(node, (ast.BinOp, ast.UnaryOp)) and node.target is None:
                 problems.append(f"unresolved operator at {node.span}")
-            if isinstance(node, ast.Compare) and (node.targets is None or None in [t for t, _ in node.targets]):
+            if isinstance(node, ast.Compare) and (
+                node.targets is None or None in [t for t, _ in node.targets]
+            ):
                 problems.append(f"unresolved comparison at {node.span}")
             if isinstance(node, ast.FunctionDef) and node.type is None:
                 problems.append(f"untyped function {node.name}")

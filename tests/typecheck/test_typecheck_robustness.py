@@ -1,4 +1,5 @@
 """Malformed input always ends in CompileError: fuzzed corpus programs, deep nesting, odd input."""
+
 from __future__ import annotations
 
 import json
@@ -14,13 +15,56 @@ from tensorscript.parser import CompileError, parse_module
 from tensorscript.typecheck import MAX_DEPTH, check_module
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "cases"
-SOURCES = [json.loads(p.read_text())["source"] for p in sorted(CORPUS.glob("*/*.json"))
-           if "/trace/" not in p.as_posix()] or ["def f(x: int) -> int:\n    return x + 1\n"]
+SOURCES = [
+    json.loads(p.read_text())["source"]
+    for p in sorted(CORPUS.glob("*/*.json"))
+    if "/trace/" not in p.as_posix()
+] or ["def f(x: int) -> int:\n    return x + 1\n"]
 TOKEN = re.compile(r"[A-Za-z_][A-Za-z_0-9]*|\d+\.\d*|\d+|\"[^\"\n]*\"|\S")
-REPLACEMENTS = ["x", "None", "0", "1.5", '"s"', "[]", "{}", "()", "torch", "math", "List[int]",
-                "Optional[int]", "+", "*", ":", ",", "(", ")", "[", "]", "is", "not", "return",
-                "for", "in", "range", "len", "self", "lambda", "...", "-1", "True", "x.sum()",
-                "int", "float", "str", "Tensor", "print", "del", "pass", "if", "else"]
+REPLACEMENTS = [
+    "x",
+    "None",
+    "0",
+    "1.5",
+    '"s"',
+    "[]",
+    "{}",
+    "()",
+    "torch",
+    "math",
+    "List[int]",
+    "Optional[int]",
+    "+",
+    "*",
+    ":",
+    ",",
+    "(",
+    ")",
+    "[",
+    "]",
+    "is",
+    "not",
+    "return",
+    "for",
+    "in",
+    "range",
+    "len",
+    "self",
+    "lambda",
+    "...",
+    "-1",
+    "True",
+    "x.sum()",
+    "int",
+    "float",
+    "str",
+    "Tensor",
+    "print",
+    "del",
+    "pass",
+    "if",
+    "else",
+]
 
 
 def check(source: str) -> None:
@@ -29,6 +73,7 @@ def check(source: str) -> None:
     except CompileError as e:
         assert e.lineno >= 1 and e.col >= 1
         assert isinstance(str(e), str)
+        assert e.code != "internal", str(e)
 
 
 def mutate(source: str, kind: int, where: int, what: int) -> str:
@@ -47,10 +92,10 @@ def mutate(source: str, kind: int, where: int, what: int) -> str:
         return source[:start] + replacement + " " + source[start:]
     if kind == 3:  # duplicate a line
         i = where % len(lines)
-        return "\n".join(lines[:i + 1] + [lines[i]] + lines[i + 1:])
+        return "\n".join(lines[: i + 1] + [lines[i]] + lines[i + 1 :])
     if kind == 4:  # drop a line
         i = where % len(lines)
-        return "\n".join(lines[:i] + lines[i + 1:])
+        return "\n".join(lines[:i] + lines[i + 1 :])
     # swap two identifiers of the program
     names = [t.group(0) for t in tokens if t.group(0).isidentifier()]
     if len(names) < 2:
@@ -60,14 +105,25 @@ def mutate(source: str, kind: int, where: int, what: int) -> str:
 
 
 @settings(max_examples=300)
-@given(st.integers(0, len(SOURCES) - 1), st.integers(0, 5), st.integers(0, 10_000), st.integers(0, 10_000))
+@given(
+    st.integers(0, len(SOURCES) - 1),
+    st.integers(0, 5),
+    st.integers(0, 10_000),
+    st.integers(0, 10_000),
+)
 def test_mutated_programs_check_or_raise_compile_error(index, kind, where, what):
     check(mutate(SOURCES[index], kind, where, what))
 
 
 @settings(max_examples=40)
-@given(st.integers(0, len(SOURCES) - 1), st.lists(st.tuples(st.integers(0, 5), st.integers(0, 10_000),
-                                                             st.integers(0, 10_000)), min_size=2, max_size=5))
+@given(
+    st.integers(0, len(SOURCES) - 1),
+    st.lists(
+        st.tuples(st.integers(0, 5), st.integers(0, 10_000), st.integers(0, 10_000)),
+        min_size=2,
+        max_size=5,
+    ),
+)
 def test_repeatedly_mutated_programs(index, edits):
     source = SOURCES[index]
     for kind, where, what in edits:
@@ -108,19 +164,43 @@ def test_deep_blocks(depth):
             check_module(module)
 
 
-@pytest.mark.parametrize("source", [
-    "", "\n", "x = 1\n", "pass\n", "print(1)\n", "return 1\n", "break\n", "def f(): pass\n",
-    "class C: pass\n", "class C:\n    x = 1\n", "import torch as t\nt.zeros([1])\n",
-    "from typing import Foo\n", "def f(x: 'int') -> 'List[int]':\n    return [x]\n",
-    "def f(x: List) -> Dict:\n    return {}\n", "def f(x: Optional[int, str]):\n    return x\n",
-    "@staticmethod\ndef f():\n    pass\n", "@foo\ndef f():\n    pass\n",
-    "def f(x: int = 'a'):\n    return x\n", "def f(x: int = y):\n    return x\n",
-    "def f():\n    return f\n", "def f():\n    return torch\n", "def f():\n    return List\n",
-    "def f():\n    return torch.nn.functional\n", "def f():\n    return torch.nope\n",
-    "def f():\n    return math.nope(1)\n", "def f(x):\n    return x.T\n",
-    "def f():\n    a, *b = [1, 2]\n", "def f(x: int):\n    x()\n", "def f():\n    return ValueError\n",
-    "def f():\n    with torch.no_grad() as g:\n        pass\n", "def f():\n    return torch.no_grad()\n",
-    "def f(x: Tuple[int]):\n    return x[0:5:0]\n", "def f():\n    return [x for x in 3]\n",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "",
+        "\n",
+        "x = 1\n",
+        "pass\n",
+        "print(1)\n",
+        "return 1\n",
+        "break\n",
+        "def f(): pass\n",
+        "class C: pass\n",
+        "class C:\n    x = 1\n",
+        "import torch as t\nt.zeros([1])\n",
+        "from typing import Foo\n",
+        "def f(x: 'int') -> 'List[int]':\n    return [x]\n",
+        "def f(x: List) -> Dict:\n    return {}\n",
+        "def f(x: Optional[int, str]):\n    return x\n",
+        "@staticmethod\ndef f():\n    pass\n",
+        "@foo\ndef f():\n    pass\n",
+        "def f(x: int = 'a'):\n    return x\n",
+        "def f(x: int = y):\n    return x\n",
+        "def f():\n    return f\n",
+        "def f():\n    return torch\n",
+        "def f():\n    return List\n",
+        "def f():\n    return torch.nn.functional\n",
+        "def f():\n    return torch.nope\n",
+        "def f():\n    return math.nope(1)\n",
+        "def f(x):\n    return x.T\n",
+        "def f():\n    a, *b = [1, 2]\n",
+        "def f(x: int):\n    x()\n",
+        "def f():\n    return ValueError\n",
+        "def f():\n    with torch.no_grad() as g:\n        pass\n",
+        "def f():\n    return torch.no_grad()\n",
+        "def f(x: Tuple[int]):\n    return x[0:5:0]\n",
+        "def f():\n    return [x for x in 3]\n",
+    ],
+)
 def test_odd_programs(source):
     check(source)

@@ -1,4 +1,5 @@
 """The typing rules, table-driven from check-rules.test (mypy's ``[case]`` format)."""
+
 from __future__ import annotations
 
 import re
@@ -65,10 +66,13 @@ def test_rule(name, lines):
     try:
         checked = check_module(parse_module(source, name=f"{name}.py"))
     except CompileError as e:
-        errors = [(span.line if span is not None else e.lineno, message) for message, span in e.errors]
+        errors = [
+            (span.line if span is not None else e.lineno, message) for message, span in e.errors
+        ]
     for line, text in expected:
         assert any(el == line and text in msg for el, msg in errors), (
-            f"expected an error on line {line} containing {text!r}; got {errors}")
+            f"expected an error on line {line} containing {text!r}; got {errors}"
+        )
     expected_lines = {line for line, _ in expected}
     unexpected = [(line, msg) for line, msg in errors if line not in expected_lines]
     assert not unexpected, f"unexpected errors: {unexpected}"

@@ -1,0 +1,598 @@
+"""``ts.save`` / ``ts.load``: compiled programs as zip archives that load without running code.
+
+An archive is a zip file with exactly these members::
+
+    meta.json               format version, tensorscript version, kind, entry points + schemas,
+                            source members in compile order, tensor constants (dtype, shape)
+    code/<name>.py          TensorScript source, compiled again (parsed, type-checked) on load
+    constants.safetensors   the tensor constants, in the safetensors format
+
+Kinds: ``function`` (a ScriptFunction), ``compilation_unit``, ``traced_function``; modules can
+join as another kind with their parameters as constants. Loading is safe by construction:
+nothing in an archive is ever handed to Python (no pickle, no eval, no import); the code is
+TensorScript, which can only compute and print, and it is compiled, not run. Every member is
+read in memory, never extracted. Anything wrong with an archive is a :class:`LoadError` that
+says what is wrong.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import struct
+import zipfile
+from typing import Any, Optional
+
+import numpy as np
+
+from .errors import CompileError, LoadError
+
+FORMAT = "tensorscript.archive"
+FORMAT_VERSION = 1
+
+META = "meta.json"
+CONSTANTS = "constants.safetensors"
+CODE_DIR = "code/"
+
+MAX_MEMBERS = 64
+MAX_META_BYTES = 1 << 20
+MAX_CODE_BYTES = 16 << 20
+MAX_CONSTANTS_BYTES = 4 << 30
+MAX_TOTAL_BYTES = 4 << 30
+MAX_RATIO = 200  # uncompressed / compressed, for members big enough to matter
+RATIO_FLOOR = 1 << 20
+MAX_SAFETENSORS_HEADER = 16 << 20
+MAX_TENSORS = 100_000
+
+_CODE_NAME = re.compile(r"code/[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*\.py")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+KINDS = ("function", "compilation_unit", "traced_function")
+
+# safetensors dtype codes <-> NumPy
+_ST_TO_NP = {"BOOL": np.dtype(np.bool_), "U8": np.dtype(np.uint8), "I8": np.dtype(np.int8),
+             "I16": np.dtype("<i2"), "I32": np.dtype("<i4"), "I64": np.dtype("<i8"),
+             "F16": np.dtype("<f2"), "F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
+_ST_UNSUPPORTED = {"U16", "U32", "U64", "F8_E4M3", "F8_E5M2", "C64"}
+_ST_ITEMSIZE = {"BF16": 2}
+_NP_TO_ST = {np.dtype(np.bool_): "BOOL", np.dtype(np.uint8): "U8", np.dtype(np.int8): "I8",
+             np.dtype(np.int16): "I16", np.dtype(np.int32): "I32", np.dtype(np.int64): "I64",
+             np.dtype(np.float16): "F16", np.dtype(np.float32): "F32",
+             np.dtype(np.float64): "F64"}
+
+
+def _version() -> str:
+    from . import __version__
+    return __version__
+
+
+# ------------------------------------------------------------------ safetensors
+
+def _as_array(t) -> np.ndarray:
+    data = getattr(t, "_data", None)
+    arr = np.asarray(data if data is not None else t)
+    if arr.dtype not in _NP_TO_ST:
+        raise TypeError(f"cannot store a tensor of dtype {arr.dtype} in safetensors")
+    return np.ascontiguousarray(arr)
+
+
+def safetensors_bytes(tensors: dict, metadata: Optional[dict] = None) -> bytes:
+    """``tensors`` (name -> Tensor or ndarray) in the safetensors format."""
+    from safetensors.numpy import save as st_save
+
+    arrays = {}
+    for name, t in tensors.items():
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"safetensors names are non-empty strings, got {name!r}")
+        arrays[name] = _as_array(t)
+    return st_save(arrays, metadata=metadata)
+
+
+def save_safetensors(tensors: dict, path) -> None:
+    """Write ``tensors`` (name -> Tensor) to ``path`` as a safetensors file."""
+    data = safetensors_bytes(tensors)
+    with open(os.fspath(path), "wb") as fh:
+        fh.write(data)
+
+
+def parse_safetensors(data: bytes, what: str = "safetensors data") -> tuple:
+    """Validate and decode safetensors bytes: ``({name: ndarray}, {name: (code, shape)}, metadata)``.
+
+    Checks the header length, that the header is a JSON object within size limits, every
+    entry's dtype, shape and offsets, that offsets neither overlap nor leave holes nor run past
+    the data, and that each tensor's byte count is its shape's element count times its dtype's
+    item size.
+    """
+    n = len(data)
+    if n < 8:
+        raise LoadError(f"{what}: truncated ({n} bytes; the 8-byte header length is missing)")
+    (hlen,) = struct.unpack("<Q", data[:8])
+    if hlen > MAX_SAFETENSORS_HEADER:
+        raise LoadError(f"{what}: header length {hlen} is larger than the limit "
+                        f"({MAX_SAFETENSORS_HEADER} bytes)")
+    if 8 + hlen > n:
+        raise LoadError(f"{what}: header length {hlen} runs past the end of the data "
+                        f"({n} bytes)")
+    raw = data[8:8 + hlen]
+    try:
+        header = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
+    except LoadError as exc:
+        raise LoadError(f"{what}: header {exc}") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise LoadError(f"{what}: header is not valid JSON ({exc})") from None
+    if not isinstance(header, dict):
+        raise LoadError(f"{what}: header is not a JSON object")
+    buffer = memoryview(data)[8 + hlen:]
+    metadata = header.pop("__metadata__", None)
+    if metadata is not None and (not isinstance(metadata, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in metadata.items())):
+        raise LoadError(f"{what}: __metadata__ must map strings to strings")
+    if len(header) > MAX_TENSORS:
+        raise LoadError(f"{what}: {len(header)} tensors is more than the limit ({MAX_TENSORS})")
+    spans = []
+    infos = {}
+    for name, entry in header.items():
+        if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
+            raise LoadError(f"{what}: tensor {name!r}: an entry needs exactly dtype, shape and "
+                            "data_offsets")
+        code, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
+        if not isinstance(code, str) or (code not in _ST_TO_NP and code not in _ST_ITEMSIZE):
+            if isinstance(code, str) and code in _ST_UNSUPPORTED:
+                raise LoadError(f"{what}: tensor {name!r}: dtype {code} is not supported by "
+                                "tensorscript")
+            raise LoadError(f"{what}: tensor {name!r}: unknown dtype {code!r}")
+        if not isinstance(shape, list) or not all(_is_uint(s) for s in shape) or len(shape) > 64:
+            raise LoadError(f"{what}: tensor {name!r}: shape {shape!r} is not a list of "
+                            "non-negative ints")
+        if (not isinstance(offsets, list) or len(offsets) != 2 or not all(_is_uint(o) for o in offsets)
+                or offsets[0] > offsets[1]):
+            raise LoadError(f"{what}: tensor {name!r}: data_offsets {offsets!r} are not "
+                            "[begin, end] with begin <= end")
+        begin, end = offsets
+        if end > len(buffer):
+            raise LoadError(f"{what}: tensor {name!r}: data_offsets [{begin}, {end}] run past "
+                            f"the end of the data ({len(buffer)} bytes)")
+        itemsize = _ST_ITEMSIZE.get(code) or _ST_TO_NP[code].itemsize
+        numel = 1
+        for s in shape:
+            numel *= s
+        if numel * itemsize != end - begin:
+            raise LoadError(f"{what}: tensor {name!r}: {end - begin} bytes do not match shape "
+                            f"{shape} of {code} ({numel * itemsize} bytes)")
+        spans.append((begin, end, name))
+        infos[name] = (code, tuple(shape))
+    spans.sort()
+    pos = 0
+    for begin, end, name in spans:
+        if begin < pos:
+            raise LoadError(f"{what}: tensor {name!r} overlaps the previous tensor's bytes")
+        if begin > pos:
+            raise LoadError(f"{what}: a hole of {begin - pos} bytes before tensor {name!r}")
+        pos = end
+    if pos != len(buffer):
+        raise LoadError(f"{what}: {len(buffer) - pos} bytes after the last tensor belong to "
+                        "no tensor")
+    arrays = {}
+    for name, (code, shape) in infos.items():
+        begin, end = header[name]["data_offsets"]
+        chunk = bytes(buffer[begin:end])
+        if code == "BF16":
+            bits = np.frombuffer(chunk, dtype="<u2").astype(np.uint32) << 16
+            arr = bits.view(np.float32).reshape(shape)
+        else:
+            arr = np.frombuffer(chunk, dtype=_ST_TO_NP[code]).reshape(shape).copy()
+            if code == "BOOL" and arr.size and not np.all(np.frombuffer(chunk, np.uint8) <= 1):
+                raise LoadError(f"{what}: tensor {name!r}: BOOL bytes other than 0 and 1")
+        arrays[name] = arr.astype(arr.dtype.newbyteorder("="), copy=False)
+    return arrays, infos, metadata or {}
+
+
+def _is_uint(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and 0 <= v < (1 << 62)
+
+
+def _no_duplicates(pairs: list) -> dict:
+    out = {}
+    for k, v in pairs:
+        if k in out:
+            raise LoadError(f"repeats the key {k!r}")
+        out[k] = v
+    return out
+
+
+def _to_tensors(arrays: dict) -> dict:
+    from .interpreter.runtime import wrap
+    return {name: wrap(arr) for name, arr in arrays.items()}
+
+
+def load_safetensors(path) -> dict:
+    """Tensors from a safetensors file written by any tool, validated like an archive's."""
+    data = _read_file(path, MAX_CONSTANTS_BYTES)
+    arrays, _, _ = parse_safetensors(data, f"{os.fspath(path)}")
+    return _to_tensors(arrays)
+
+
+def _read_file(path, limit: int) -> bytes:
+    p = os.fspath(path)
+    try:
+        size = os.path.getsize(p)
+        if size > limit:
+            raise LoadError(f"{p}: {size} bytes is more than the limit ({limit})")
+        with open(p, "rb") as fh:
+            return fh.read(limit + 1)
+    except OSError as exc:
+        raise LoadError(f"cannot read {p}: {exc.strerror or exc}") from None
+
+
+# ------------------------------------------------------------------ saving
+
+class LoadedTracedFunction:
+    """A traced function read back from an archive: the saved script, compiled again."""
+
+    def __init__(self, name: str, code: str, script_fn, constants: dict):
+        self.name = name
+        self.qualified_name = name
+        self._code = code
+        self._fn = script_fn
+        self._constants = constants
+
+    @property
+    def code(self) -> str:
+        return self._code
+
+    @property
+    def graph(self):
+        return self._fn.graph
+
+    @property
+    def constants(self) -> dict:
+        return dict(self._constants)
+
+    @property
+    def schema(self) -> str:
+        return self._fn.schema
+
+    def save(self, path) -> None:
+        save(self, path)
+
+    def __call__(self, *args, **kwargs):
+        return self._fn(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<LoadedTracedFunction {self.schema}>"
+
+
+def _json_value(value: Any, where: str) -> Any:
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value
+    if isinstance(value, tuple) and all(isinstance(v, (bool, int, float, str)) for v in value):
+        return {"tuple": list(value)}
+    raise TypeError(f"cannot save the captured global {where} ({type(value).__name__})")
+
+
+def _globals_from_json(data: Any) -> dict:
+    if not isinstance(data, dict):
+        raise LoadError("meta.json: 'globals' must be an object")
+    out = {}
+    for k, v in data.items():
+        if not _IDENT.fullmatch(k) or k.startswith("__"):
+            raise LoadError(f"meta.json: global name {k!r} is not a plain identifier")
+        if isinstance(v, dict) and set(v) == {"tuple"} and isinstance(v["tuple"], list) and all(
+                isinstance(e, (bool, int, float, str)) for e in v["tuple"]):
+            v = tuple(v["tuple"])
+        elif not (v is None or isinstance(v, (bool, int, float, str))):
+            raise LoadError(f"meta.json: global {k!r} has a value of an unsupported kind")
+        out[k] = v
+    return out
+
+
+def _module_sources(compiled) -> list:
+    """The source texts a ScriptFunction's unit was compiled from, in order."""
+    module = compiled.checked.module
+    texts = []
+    seen = set()
+    for stmt in getattr(module, "body", []):
+        src = getattr(getattr(stmt, "span", None), "source", None) or module.source
+        if id(src) not in seen:
+            seen.add(id(src))
+            texts.append(src.text)
+    if not texts:
+        texts.append(module.source.text)
+    return texts
+
+
+def _describe(obj) -> tuple:
+    """(kind, entry names, [(member, text)], globals, tensor constants, schemas)."""
+    from .compiler import CompilationUnit, ScriptFunction, _collect
+    from .tracing import TracedFunction
+
+    if isinstance(obj, (TracedFunction, LoadedTracedFunction)):
+        name = obj.name
+        code = obj.code
+        schema = _compile_check([code], [f"code/{name}.py"], {}).get_function(name).schema
+        return ("traced_function", [(name, schema)], [(f"code/{name}.py", code)], {},
+                obj.constants)
+    if isinstance(obj, ScriptFunction):
+        texts = _module_sources(obj._compiled)
+        globals_ = {}
+        if obj._python_fn is not None:
+            globals_ = _collect(obj._python_fn)[1]
+        members = _members_for(obj.name, texts)
+        return ("function", [(obj.name, obj.schema)], members, globals_, {})
+    if isinstance(obj, CompilationUnit):
+        texts = [text for text, _ in obj._sources]
+        if not texts:
+            raise TypeError("cannot save an empty CompilationUnit")
+        entries = [(n, f.schema) for n, f in obj.functions.items()]
+        return ("compilation_unit", entries, _members_for("unit", texts), dict(obj._globals), {})
+    raise TypeError(f"ts.save cannot save a {type(obj).__name__} (script functions, "
+                    "compilation units and traced functions can be saved)")
+
+
+def _members_for(base: str, texts: list) -> list:
+    if len(texts) == 1:
+        return [(f"code/{base}.py", texts[0])]
+    return [(f"code/{base}.{i}.py", t) for i, t in enumerate(texts)]
+
+
+def _compile_check(texts: list, names: list, globals_: dict):
+    from .compiler import CompilationUnit
+
+    cu = CompilationUnit(_globals=globals_)
+    for text, name in zip(texts, names):
+        cu.define(text, name)
+    return cu
+
+
+def save(obj, path) -> None:
+    """Write a ScriptFunction, CompilationUnit or traced function to ``path`` (a zip archive)."""
+    kind, entries, members, globals_, constants = _describe(obj)
+    meta = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "tensorscript_version": _version(),
+        "kind": kind,
+        "sources": [m for m, _ in members],
+        "entry_points": [{"name": n, "schema": s} for n, s in entries],
+        "globals": {k: _json_value(v, k) for k, v in globals_.items()},
+        "constants": {name: {"dtype": _NP_TO_ST[_as_array(t).dtype],
+                             "shape": [int(s) for s in _as_array(t).shape]}
+                      for name, t in constants.items()},
+    }
+    blobs = [(META, json.dumps(meta, indent=1, sort_keys=True).encode("utf-8"))]
+    blobs += [(m, text.encode("utf-8")) for m, text in members]
+    blobs.append((CONSTANTS, safetensors_bytes(constants)))
+    with zipfile.ZipFile(os.fspath(path), "w") as zf:
+        for name, data in blobs:
+            info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, data)
+
+
+# ------------------------------------------------------------------ loading
+
+def _check_member_name(name: str) -> None:
+    if not name:
+        raise LoadError("archive member with an empty name")
+    if "\\" in name:
+        raise LoadError(f"archive member {name!r}: backslashes are not allowed in names")
+    if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+        raise LoadError(f"archive member {name!r}: absolute paths are not allowed")
+    parts = name.split("/")
+    if ".." in parts or "." in parts:
+        raise LoadError(f"archive member {name!r}: '..' and '.' are not allowed in names")
+    if any(ord(c) < 32 for c in name):
+        raise LoadError(f"archive member {name!r}: control characters in the name")
+    if name in (META, CONSTANTS) or _CODE_NAME.fullmatch(name):
+        return
+    raise LoadError(f"unexpected archive member {name!r} (an archive holds only meta.json, "
+                    "constants.safetensors and code/<name>.py)")
+
+
+def _limit_for(name: str) -> int:
+    if name == META:
+        return MAX_META_BYTES
+    if name == CONSTANTS:
+        return MAX_CONSTANTS_BYTES
+    return MAX_CODE_BYTES
+
+
+def _read_members(data: bytes) -> dict:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise LoadError(f"not a tensorscript archive: not a zip file or a truncated one ({exc})") from None
+    infos = zf.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise LoadError(f"the archive has {len(infos)} members, more than the limit ({MAX_MEMBERS})")
+    seen = set()
+    total = 0
+    for info in infos:
+        name = info.filename
+        if name in seen:
+            raise LoadError(f"archive member {name!r} appears twice")
+        seen.add(name)
+        _check_member_name(name)
+        if info.flag_bits & 0x1:
+            raise LoadError(f"archive member {name!r} is encrypted")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise LoadError(f"archive member {name!r}: compression method {info.compress_type} "
+                            "is not supported")
+        limit = _limit_for(name)
+        if info.file_size > limit:
+            raise LoadError(f"archive member {name!r} declares {info.file_size} bytes, more than "
+                            f"the limit ({limit})")
+        if (info.file_size > RATIO_FLOOR
+                and info.file_size > MAX_RATIO * max(info.compress_size, 1)):
+            raise LoadError(f"archive member {name!r}: compression ratio "
+                            f"{info.file_size // max(info.compress_size, 1)} is past the limit "
+                            f"({MAX_RATIO}); a zip bomb?")
+        total += info.file_size
+        if total > MAX_TOTAL_BYTES:
+            raise LoadError(f"the archive's members add up to more than {MAX_TOTAL_BYTES} bytes")
+    out = {}
+    for info in infos:
+        with zf.open(info) as fh:
+            chunks = []
+            got = 0
+            while True:
+                chunk = fh.read(min(1 << 20, info.file_size + 1 - got) or 1)
+                if not chunk:
+                    break
+                got += len(chunk)
+                if got > info.file_size:
+                    raise LoadError(f"archive member {info.filename!r} holds more bytes than "
+                                    f"it declares ({info.file_size})")
+                chunks.append(chunk)
+        if got != info.file_size:
+            raise LoadError(f"archive member {info.filename!r} holds {got} bytes, not the "
+                            f"{info.file_size} it declares")
+        out[info.filename] = b"".join(chunks)
+    return out
+
+
+def _parse_meta(raw: bytes) -> dict:
+    try:
+        meta = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
+    except LoadError as exc:
+        raise LoadError(f"meta.json {exc}") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise LoadError(f"meta.json is not valid JSON ({exc})") from None
+    if not isinstance(meta, dict):
+        raise LoadError("meta.json is not a JSON object")
+    if meta.get("format") != FORMAT:
+        raise LoadError(f"meta.json: format is {meta.get('format')!r}, not {FORMAT!r}")
+    version = meta.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise LoadError(f"meta.json: unknown format version {version!r}")
+    if version > FORMAT_VERSION:
+        raise LoadError(f"archive format version {version} is newer than this tensorscript "
+                        f"({_version()}) reads (up to {FORMAT_VERSION}): upgrade tensorscript")
+    kind = meta.get("kind")
+    if kind not in KINDS:
+        raise LoadError(f"meta.json: unknown kind of object {kind!r} (known: {', '.join(KINDS)})")
+    sources = meta.get("sources")
+    if (not isinstance(sources, list) or not sources
+            or not all(isinstance(s, str) and _CODE_NAME.fullmatch(s) for s in sources)
+            or len(set(sources)) != len(sources)):
+        raise LoadError("meta.json: 'sources' must list the archive's code/<name>.py members")
+    entries = meta.get("entry_points")
+    if (not isinstance(entries, list) or not entries or not all(
+            isinstance(e, dict) and isinstance(e.get("name"), str) and _IDENT.fullmatch(e["name"])
+            and isinstance(e.get("schema"), str) for e in entries)):
+        raise LoadError("meta.json: 'entry_points' must be a list of {name, schema}")
+    if kind != "compilation_unit" and len(entries) != 1:
+        raise LoadError(f"meta.json: a {kind} has exactly one entry point")
+    constants = meta.get("constants", {})
+    if not isinstance(constants, dict):
+        raise LoadError("meta.json: 'constants' must be an object")
+    meta["globals"] = _globals_from_json(meta.get("globals", {}))
+    if kind != "traced_function" and constants:
+        raise LoadError(f"meta.json: a {kind} has no tensor constants, but constants are listed")
+    if kind == "traced_function" and meta["globals"]:
+        raise LoadError("meta.json: a traced_function captures no globals, but globals are listed")
+    return meta
+
+
+def _check_constants(meta: dict, infos: dict) -> None:
+    declared = meta.get("constants", {})
+    if set(declared) != set(infos):
+        missing = sorted(set(declared) - set(infos))
+        extra = sorted(set(infos) - set(declared))
+        raise LoadError(f"constants.safetensors disagrees with meta.json: missing {missing}, "
+                        f"unexpected {extra}")
+    for name, spec in declared.items():
+        code, shape = infos[name]
+        if not isinstance(spec, dict) or spec.get("dtype") != code or spec.get("shape") != list(shape):
+            raise LoadError(f"constant {name!r}: meta.json declares {spec!r} but "
+                            f"constants.safetensors holds {code} {list(shape)}")
+
+
+def _load_members(members: dict):
+    if META not in members:
+        raise LoadError("the archive has no meta.json")
+    meta = _parse_meta(members[META])
+    sources = meta["sources"]
+    code_members = sorted(m for m in members if m.startswith(CODE_DIR))
+    if sorted(sources) != code_members:
+        raise LoadError(f"meta.json lists the sources {sources} but the archive holds "
+                        f"{code_members}")
+    if CONSTANTS not in members:
+        raise LoadError("the archive has no constants.safetensors")
+    arrays, infos, _ = parse_safetensors(members[CONSTANTS], "constants.safetensors")
+    _check_constants(meta, infos)
+    texts = []
+    for m in sources:
+        try:
+            texts.append(members[m].decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise LoadError(f"{m} is not UTF-8 text ({exc})") from None
+    try:
+        cu = _compile_check(texts, sources, meta["globals"])
+    except CompileError as exc:
+        raise LoadError(f"the archive's code does not compile:\n{exc}") from None
+    for entry in meta["entry_points"]:
+        fn = cu.find_function(entry["name"])
+        if fn is None:
+            raise LoadError(f"meta.json names the entry point {entry['name']!r} but the code "
+                            "does not define it")
+        if fn.schema != entry["schema"]:
+            raise LoadError(f"entry point {entry['name']!r}: meta.json declares the schema "
+                            f"{entry['schema']!r} but the code's is {fn.schema!r}")
+    kind = meta["kind"]
+    if kind == "compilation_unit":
+        declared = sorted(e["name"] for e in meta["entry_points"])
+        if declared != sorted(cu.functions):
+            raise LoadError(f"meta.json lists the functions {declared} but the code defines "
+                            f"{sorted(cu.functions)}")
+        return cu
+    name = meta["entry_points"][0]["name"]
+    if kind == "function":
+        return cu.get_function(name)
+    for cname in infos:
+        _check_builder(cu, cname, arrays[cname])
+    return LoadedTracedFunction(name, texts[0], cu.get_function(name), _to_tensors(arrays))
+
+
+_BUILDER_KINDS = frozenset({"op", "prim::Constant", "prim::ListConstruct"})
+
+
+def _check_builder(cu, cname: str, expected: np.ndarray) -> None:
+    """The code's ``_constant_<name>()`` must rebuild exactly the stored tensor. A builder is
+    straight-line (no loops, no calls), so running it is as bounded as reading a literal."""
+    builder = cu.find_function(f"_constant_{cname}") if _IDENT.fullmatch(cname) else None
+    if builder is None:
+        raise LoadError(f"constant {cname!r} has no builder _constant_{cname} in the code")
+    if builder.schema != f"_constant_{cname}() -> Tensor" or any(
+            n.kind not in _BUILDER_KINDS or n.blocks for n in builder.graph.nodes()):
+        raise LoadError(f"_constant_{cname} is not a plain constant builder")
+    try:
+        built = np.asarray(builder()._data)
+    except Exception as exc:
+        raise LoadError(f"_constant_{cname} fails: {exc}") from None
+    same = (built.dtype == expected.dtype and built.shape == expected.shape
+            and (built.tobytes() == np.ascontiguousarray(expected).tobytes()
+                 or (built.dtype.kind == "f" and np.array_equal(built, expected, equal_nan=True))))
+    if not same:
+        raise LoadError(f"constant {cname!r}: constants.safetensors holds other values than "
+                        "the code builds")
+
+
+def load(path):
+    """Read an archive written by :func:`save`; returns an equivalent callable (or unit)."""
+    data = _read_file(path, MAX_TOTAL_BYTES)
+    try:
+        members = _read_members(data)
+        return _load_members(members)
+    except LoadError:
+        raise
+    except Exception as exc:  # a corrupted archive can fail anywhere in zipfile or zlib
+        raise LoadError(f"corrupted archive: {type(exc).__name__}: {exc}") from None
+
+
+__all__ = ["save", "load", "load_safetensors", "save_safetensors", "parse_safetensors",
+           "LoadedTracedFunction", "FORMAT_VERSION"]
