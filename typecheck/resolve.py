@@ -209,33 +209,58 @@ def function_signature(
 
 # ------------------------------------------------------------------ conversions
 
-_FLOAT_OP: list = []
+# Implicit conversions TorchScript makes when an argument's type differs from the
+# parameter's: (from, to) -> the builtin that performs it (``float(int)``, ``float(Tensor)``
+# for a one-element tensor, ``int(Tensor)``, ``float(x.item())``).
+CONVERSIONS = {
+    (T.IntType, T.FloatType): ("float", "int"),
+    (T.TensorType, T.FloatType): ("float", "Tensor"),
+    (T.TensorType, T.IntType): ("int", "Tensor"),
+    (T.NumberType, T.FloatType): ("float", "Scalar"),
+    (T.NumberType, T.IntType): ("int", "Scalar"),
+}
+_CONVERSION_OPS: dict = {}
+
+
+def conversion_op(source: T.Type, dest: T.Type) -> Optional[registry.OpDef]:
+    """The builtin overload converting a ``source`` value to ``dest``, or None."""
+    key = (source, dest)
+    if key not in CONVERSIONS:
+        return None
+    if _CONVERSION_OPS.get(key) is None:
+        name, kind = CONVERSIONS[key]
+        found = None
+        for op in registry.functions_in(registry.Namespace.BUILTINS, name):
+            required = [p for p in op.schema.params if not p.has_default]
+            if (len(required) == 1 and required[0].type.kind == kind
+                    and len(op.schema.returns) == 1 and op.schema.returns[0].kind == name):
+                found = op
+                break
+        _CONVERSION_OPS[key] = found
+    return _CONVERSION_OPS[key]
 
 
 def float_from_int_op() -> Optional[registry.OpDef]:
     """The builtin ``float(int)`` overload that makes an implicit int to float explicit."""
-    if not _FLOAT_OP or _FLOAT_OP[0] is None:
-        found = None
-        for op in registry.overloads("float"):
-            required = [p for p in op.schema.params if not p.has_default]
-            if len(required) == 1 and required[0].type.kind == "int":
-                found = op
-                break
-        _FLOAT_OP[:] = [found]
-    return _FLOAT_OP[0]
+    return conversion_op(T.IntType, T.FloatType)
 
 
-def float_conversion(node: ast.Expr) -> ast.Expr:
-    """``float(node)`` as a typed Call, standing for an implicit int to float conversion."""
-    op = float_from_int_op()
-    func = ast.Name("float", span=node.span)
+def conversion_call(node: ast.Expr, source: T.Type, dest: T.Type) -> ast.Expr:
+    """``float(node)`` / ``int(node)`` as a typed Call: an implicit conversion made explicit."""
+    op = conversion_op(source, dest)
+    func = ast.Name(CONVERSIONS[(source, dest)][0], span=node.span)
     func.type = T.AnyType
     func.target = op
     call = ast.Call(func, [node], [], span=node.span)
-    call.type = T.FloatType
+    call.type = dest
     call.target = op
     call.bound = [node]
     return call
+
+
+def float_conversion(node: ast.Expr) -> ast.Expr:
+    """``float(node)`` for an int ``node``."""
+    return conversion_call(node, T.IntType, T.FloatType)
 
 
 def list_from_tuple(node: ast.Expr, list_type: T.Type) -> ast.Expr:
@@ -330,7 +355,7 @@ def _bind_typevars(s: SType, a: T.Type, env: dict) -> Optional[tuple]:
 
 
 def _compatible(expected: T.Type, arg: Arg, stype: Optional[SType], allow_conv: bool):
-    """(ok, conversion) where conversion is None, "float" or "list"."""
+    """(ok, conversion) where conversion is None, "convert" (see CONVERSIONS) or "list"."""
     a = arg.type
     if a == UNKNOWN or contains_unknown(a):
         return True, None
@@ -353,8 +378,8 @@ def _compatible(expected: T.Type, arg: Arg, stype: Optional[SType], allow_conv: 
     ):
         return True, None
     if allow_conv:
-        if inner == T.FloatType and a == T.IntType and float_from_int_op() is not None:
-            return True, "float"
+        if conversion_op(a, inner) is not None:
+            return True, "convert"
         if (
             isinstance(inner, T.ListType)
             and isinstance(a, T.TupleType)
@@ -370,8 +395,8 @@ def _compatible(expected: T.Type, arg: Arg, stype: Optional[SType], allow_conv: 
 _SIMPLE = (T.TensorType, T.IntType, T.FloatType, T.BoolType, T.StrType)
 _ACCEPTS = {
     "Tensor": {T.TensorType},
-    "int": {T.IntType},
-    "float": {T.FloatType, T.IntType},
+    "int": {T.IntType, T.TensorType},
+    "float": {T.FloatType, T.IntType, T.TensorType},
     "bool": {T.BoolType},
     "str": {T.StrType},
     "Scalar": {T.IntType, T.FloatType, T.BoolType},
@@ -492,8 +517,9 @@ def _full_match(
         if arg.flexible and not T.is_subtype(arg.type, expected):
             inner = expected.elem if isinstance(expected, T.OptionalType) else expected
             retype.append((node, inner))
-        if conv == "float":
-            node = float_conversion(node)
+        if conv == "convert":
+            inner = expected.elem if isinstance(expected, T.OptionalType) else expected
+            node = conversion_call(node, arg.type, inner)
         elif conv == "list":
             node = list_from_tuple(
                 node, expected.elem if isinstance(expected, T.OptionalType) else expected
@@ -566,7 +592,7 @@ def resolve(sigs: list, args: list, kwargs: dict, span, callee: str) -> Match | 
 
 def no_match_message(sigs: list, args: list, kwargs: dict, span, callee: str) -> str:
     failures = [_full_match(sig, args, kwargs, True, span) for sig in sigs]
-    if len(sigs) == 1:
+    if len(sigs) == 1 and isinstance(failures[0], Failure):
         return failures[0].message
     # A keyword no overload knows is the likeliest mistake: name it.
     if kwargs:
@@ -579,7 +605,7 @@ def no_match_message(sigs: list, args: list, kwargs: dict, span, callee: str) ->
     got = ", ".join(
         [describe(a.type) for a in args] + [f"{k}={describe(v.type)}" for k, v in kwargs.items()]
     )
-    typed = [f for f in failures if f.kind in ("type", "typevar")]
+    typed = [f for f in failures if isinstance(f, Failure) and f.kind in ("type", "typevar")]
     reason = f" ({typed[0].message})" if len(typed) == 1 else ""
     candidates = "\n".join(f"  {s.text or s.name}" for s in sigs)
     return M.NO_OVERLOAD.format(callee=callee, got=got, reason=reason, candidates=candidates)

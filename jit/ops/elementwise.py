@@ -200,8 +200,8 @@ def _add(a, b, alpha=1):
 
 
 def _sub(a, b, alpha=1):
-    if alpha == 1 and (type(b) is np.ndarray and a.dtype == b.dtype and a.dtype.kind == "f"
-                       or _float_scalar(a, b)):
+    if alpha == 1 and (type(a) is np.ndarray and type(b) is np.ndarray and a.dtype == b.dtype
+                       and a.dtype.kind == "f" or _float_scalar(a, b)):
         return np.subtract(a, b)
     dt = _binary_dtype(a, b)
     if dt == _BOOL:
@@ -275,7 +275,8 @@ def _int_zero_check(b):
 
 
 def _true_div(a, b):
-    if type(b) is np.ndarray and a.dtype == b.dtype and a.dtype.kind == "f" or _float_scalar(a, b):
+    if (type(a) is np.ndarray and type(b) is np.ndarray and a.dtype == b.dtype
+            and a.dtype.kind == "f" or _float_scalar(a, b)):
         return np.true_divide(a, b)
     dt = _binary_dtype(a, b)
     if dt.kind != "f":

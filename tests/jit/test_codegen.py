@@ -142,8 +142,6 @@ def test_conformance_round_trip_runs_the_same(case):
 @pytest.mark.parametrize("name", sorted(PROGRAMS))
 def test_program_round_trip(name):
     source, calls = PROGRAMS[name]
-    if name == "tuple_heterogeneous_loop":
-        pytest.skip("checker types every copy of a heterogeneous tuple loop body alike")
     m0, m1, m2, src1 = round_trip(source, name)
     check_equivalent(m0, m1, m2)
     original, printed = ts.CompilationUnit(source), ts.CompilationUnit(src1)

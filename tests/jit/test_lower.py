@@ -27,7 +27,7 @@ GOLDEN = [
     "if_else_merge", "early_return", "for_range_forms", "while_loop", "break_continue",
     "nested_break_inner", "return_inside_loop", "enumerate_zip", "comprehensions",
     "bool_ops_and_chains", "optional_refinement", "assert_raise", "fstrings", "list_mutation",
-    "tuples", "helper_functions", "range_dynamic_step",
+    "tuples", "helper_functions", "range_dynamic_step", "tuple_heterogeneous_loop",
 ]
 
 
@@ -204,14 +204,7 @@ def _same(a, b):
     return a == b and type(a) is type(b)
 
 
-# The checker types the copies of a heterogeneous tuple loop's body with one shared deepcopy
-# memo, so every copy ends up typed for the last element.
-KNOWN_CHECKER_ISSUES = {"tuple_heterogeneous_loop"}
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(reason="checker: tuple loop copies", strict=False))
-    if n in KNOWN_CHECKER_ISSUES else n for n in sorted(PROGRAMS)])
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
 def test_program_matches_python(name):
     source, calls = PROGRAMS[name]
     cu = ts.CompilationUnit(source)

@@ -20,6 +20,20 @@ SOURCES = [
     for p in sorted(CORPUS.glob("*/*.json"))
     if "/trace/" not in p.as_posix()
 ] or ["def f(x: int) -> int:\n    return x + 1\n"]
+
+
+def _rule_sources() -> list:
+    """The snippets of check-rules.test (classes, NamedTuples, refinement, ...), without the
+    expectations."""
+    text = Path(__file__).with_name("check-rules.test").read_text()
+    out = []
+    for block in re.split(r"^\[case \w+\]\n", text, flags=re.M)[1:]:
+        code = block.split("[types]")[0]
+        out.append(re.sub(r"#\s*E:.*$", "", code, flags=re.M))
+    return out
+
+
+SOURCES += _rule_sources()
 TOKEN = re.compile(r"[A-Za-z_][A-Za-z_0-9]*|\d+\.\d*|\d+|\"[^\"\n]*\"|\S")
 REPLACEMENTS = [
     "x",
