@@ -232,8 +232,8 @@ class TracingHandler(Handler):
             items = [self.value_of(e, elem_st) for e in x]
             if kind == "list" or isinstance(x, list):
                 elem_t = items[0].type if items else T.TensorType
-                if elem_t == T.IntType or any(i.type == T.TensorType for i in items):
-                    elem_t = items[0].type
+                if elem_st is not None and elem_st.kind == "optional":
+                    elem_t = T.optional(elem_t)
                 node = G.Node(G.LIST_CONSTRUCT, inputs=items, output_types=[T.ListType(elem_t)])
             else:
                 node = G.Node(G.TUPLE_CONSTRUCT, inputs=items,
@@ -347,8 +347,21 @@ class TracingHandler(Handler):
             node = G.Node(kind, inputs=[v], output_types=elem_types)
             self.graph.block.append(node)
             items = [self._bind_output(o, ov) for o, ov in zip(out, node.outputs)]
-            return type(out)(items)
+            return _rebuild(out, items)
         return out
+
+
+def _rebuild(like, items: list):
+    """A container of ``like``'s type holding ``items`` (named tuples included)."""
+    kind = type(like)
+    if kind in (list, tuple):
+        return kind(items)
+    if isinstance(like, tuple) and hasattr(kind, "_fields"):
+        return kind(*items)
+    try:
+        return kind(items)
+    except Exception:  # an exotic container: a plain one of the same kind still indexes
+        return list(items) if isinstance(like, list) else tuple(items)
 
 
 def _contains_any(t: T.Type) -> bool:

@@ -418,6 +418,19 @@ class _Printer:
             for o in node.outputs:
                 self.names[o] = "None"
 
+    def node_FusionGroup(self, node: Node, siblings) -> None:
+        """A fused group prints as the ops it fuses."""
+        sub = node.attrs["subgraph"]
+        for p, v in zip(sub.inputs, node.inputs):
+            self.names[p] = self.ref(v)
+        self.returned.update(sub.outputs)
+        for n in sub.nodes():
+            for b in n.blocks:
+                self.returned.update(b.returns)
+        self.block(sub.block)
+        for o, r in zip(node.outputs, sub.outputs):
+            self.assign(o, self.ref(r))
+
     def node_CreateObject(self, node: Node, siblings) -> None:
         pass  # printed with its __init__ call
 

@@ -798,6 +798,8 @@ class _FunctionLowering:
                 for it in inners[1:]:
                     length = self.min_int(length, it.length, e.span)
                 return _Iter(length, lambda i: [it.get(i) for it in inners])
+        if isinstance(e, A.Tuple):
+            return _Iter(None, None, [self.expr(x) for x in e.elts])
         value = self.expr(e)
         return self.value_source(value, e.span)
 

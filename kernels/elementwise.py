@@ -1,8 +1,10 @@
 """Elementwise CPU kernels that NumPy has no single ufunc for.
 
-Each is a Numba ufunc (``@vectorize``, so strides and broadcasting come for free) compiled for
-float32 and float64 and cached on disk; float16 inputs compute in float32. Written as one pass
-over memory instead of NumPy's chain of temporaries.
+``erf``, ``erfc`` and the erf-based ``gelu`` are Numba ufuncs (``@vectorize``: strides and
+broadcasting come for free) compiled for float32 and float64 and cached on disk. The
+tanh-based ones are short NumPy chains written into one buffer: NumPy's ``tanh``/``exp`` are
+SIMD-vectorized, while Numba calls scalar libm here (about 10x slower per element, see
+PERFORMANCE.md). float16 inputs compute in float32.
 """
 from __future__ import annotations
 
@@ -13,23 +15,6 @@ from numba import vectorize
 
 _SIGS = ["float32(float32)", "float64(float64)"]
 _OPTS = dict(nopython=True, cache=True)
-
-
-@vectorize(_SIGS, **_OPTS)
-def _sigmoid(x):
-    # exp(-x) overflows to inf for very negative x, and 1 / inf is the correct 0
-    if x >= 0:
-        return 1 / (1 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1 + e)
-
-
-@vectorize(_SIGS, **_OPTS)
-def _silu(x):
-    if x >= 0:
-        return x / (1 + math.exp(-x))
-    e = math.exp(x)
-    return x * e / (1 + e)
 
 
 @vectorize(_SIGS, **_OPTS)
@@ -47,18 +32,50 @@ def _gelu(x):
     return 0.5 * x * (1 + math.erf(x * 0.7071067811865476))
 
 
-@vectorize(_SIGS, **_OPTS)
-def _gelu_tanh(x):
-    return 0.5 * x * (1 + math.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)))
-
-
 def _half_safe(ufunc):
     def run(x: np.ndarray) -> np.ndarray:
         if x.dtype == np.float16:
             return ufunc(x.astype(np.float32)).astype(np.float16)
         return ufunc(x)
-    run.__name__ = ufunc.__name__.lstrip("_")
+    run.__name__ = getattr(ufunc, "__name__", "kernel").lstrip("_")
     return run
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    half = x.dtype.type(0.5)
+    out = np.multiply(x, half, out=np.empty_like(x))  # out= keeps 0-d results arrays
+    np.tanh(out, out=out)
+    out += 1
+    out *= half
+    # 1 + tanh(x / 2) cancels for very negative x: there e^x / (1 + e^x) keeps relative accuracy
+    neg = x < -5
+    if neg.any():
+        e = np.exp(x[neg])
+        out[neg] = e / (1 + e)
+    return out
+
+
+def _silu(x: np.ndarray) -> np.ndarray:
+    out = _sigmoid(x)
+    out *= x
+    return out
+
+
+_C0 = 0.7978845608028654  # sqrt(2 / pi)
+_C1 = 0.044715
+
+
+def _gelu_tanh(x: np.ndarray) -> np.ndarray:
+    t = x.dtype.type
+    out = np.multiply(x, x, out=np.empty_like(x))
+    out *= t(_C0 * _C1)
+    out += t(_C0)
+    out *= x
+    np.tanh(out, out=out)
+    out += 1
+    out *= x
+    out *= t(0.5)
+    return out
 
 
 sigmoid = _half_safe(_sigmoid)

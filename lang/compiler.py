@@ -353,7 +353,8 @@ class ScriptFunction:
         return self._graph
 
     def save(self, path) -> None:
-        raise NotImplementedError("saving a ScriptFunction is not supported yet")
+        from .serialization import save
+        save(self, path)
 
     def __repr__(self) -> str:
         return f"<ScriptFunction {self.schema}>"

@@ -304,12 +304,28 @@ def _node_signature(node: G.Node) -> str:
     return f"{node.name}{attrs or ''}({ins})"
 
 
+def _wiring(nodes: list, inputs: list) -> list:
+    """For each node, where its inputs come from: ("node", index, output) or ("input", index)."""
+    position = {id(n): i for i, n in enumerate(nodes)}
+    params = {id(v): i for i, v in enumerate(inputs)}
+    out = []
+    for n in nodes:
+        row = []
+        for v in n.inputs:
+            if v.node is not None:
+                row.append(("node", position.get(id(v.node), -1), v.index))
+            else:
+                row.append(("input", params.get(id(v), -1)))
+        out.append(row)
+    return out
+
+
 def _compare_graphs(first: G.Graph, other: G.Graph, which: int) -> None:
     a, b = list(first.nodes()), list(other.nodes())
+    wa, wb = _wiring(a, first.inputs), _wiring(b, other.inputs)
     for i, (x, y) in enumerate(zip(a, b)):
         sx, sy = _node_signature(x), _node_signature(y)
-        if sx != sy or [u.node and a.index(u.node) if u.node in a else -1 for u in x.inputs] != \
-                [u.node and b.index(u.node) if u.node in b else -1 for u in y.inputs]:
+        if sx != sy or wa[i] != wb[i]:
             raise TracingCheckError(
                 f"tracing on check_inputs[{which}] recorded a different graph: node {i} is "
                 f"{sy} but the trace on example_inputs recorded {sx} there; the function's "

@@ -9,7 +9,9 @@ source order, each with its stable code from messages.py).
 The typed AST, beyond ``Expr.type`` on every expression and ``target`` (targets.py):
 
 - ``Call.bound``: the arguments in the callee's parameter order, defaults filled in as
-  ``Constant`` / ``List`` nodes, implicit int to float wrapped in a ``float`` op call, trailing
+  ``Constant`` / ``List`` nodes, an implicit conversion wrapped in a call of the builtin that
+  does it (``float.int`` for an int where a float is expected; ``float.Tensor`` /
+  ``int.Tensor`` for a tensor where a float / int is; ``float.Scalar`` / ``int.Scalar``), trailing
   ints for an ``int[]`` parameter packed into one ``List`` node (an ``int[N]`` parameter given
   one int gets that int: lowering repeats it), ``...`` arguments appended; for a method call
   ``bound[0]`` is the receiver. Lowering reads ``bound``, never ``args`` / ``keywords``.
@@ -60,6 +62,7 @@ from .resolve import (
     Match,
     constant_node,
     constant_type,
+    contains_unknown,
     function_signature,
     op_signature,
 )
@@ -547,13 +550,13 @@ class FunctionChecker:
         declared = self.info.declared_return
         if declared is None:
             ret = T.NoneType
-            if any(R_unknown(r) for r in self.returns):
+            if any(_unknown(r) for r in self.returns):
                 ret = UNKNOWN
             elif self.returns:
                 ret = self.returns[0]
                 for r in self.returns[1:]:
                     ret = T.unify(ret, r) or ret
-                if falls and ret != T.NoneType and not R_unknown(ret):
+                if falls and ret != T.NoneType and not _unknown(ret):
                     ret = T.optional(ret)
             self.info.declared_return = ret
             self.info.type = T.FunctionType(tuple(self.info.param_types), ret, node.name)
@@ -672,7 +675,7 @@ class FunctionChecker:
         else:
             got = self.expr(s.value, frame, expected=declared)
         if declared is not None:
-            if not T.is_subtype(got, declared) and not R_unknown(got):
+            if not T.is_subtype(got, declared) and not _unknown(got):
                 if (
                     isinstance(declared, T.ListType)
                     and isinstance(got, T.ListType)
@@ -690,11 +693,7 @@ class FunctionChecker:
                 previous = self.returns[0]
                 for r in self.returns[1:]:
                     previous = T.unify(previous, r) or previous
-                if (
-                    T.unify(previous, got) is None
-                    and not R_unknown(got)
-                    and not R_unknown(previous)
-                ):
+                if T.unify(previous, got) is None and not _unknown(got) and not _unknown(previous):
                     raise _err(s.span, M.RETURN_UNIFY, previous=previous, got=got)
             self.returns.append(got)
         return False
@@ -743,7 +742,7 @@ class FunctionChecker:
                 raise _err(target.span, M.DELETE_TARGET)
             vt = self.expr(target.value, frame)
             it = self.expr(target.index, frame)
-            if R_unknown(vt):
+            if _unknown(vt):
                 target.type = UNKNOWN
                 continue
             if not isinstance(vt, (T.ListType, T.DictType)):
@@ -803,7 +802,7 @@ class FunctionChecker:
             self.bind_unknown(target, frame, declared)
             raise
         if isinstance(target, ast.Name):
-            if not T.is_subtype(got, declared) and not R_unknown(got):
+            if not T.is_subtype(got, declared) and not _unknown(got):
                 self.bind_unknown(target, frame, declared)
                 if (
                     isinstance(declared, T.ListType)
@@ -862,7 +861,7 @@ class FunctionChecker:
         raise _err(target.span, M.ASSIGN_TARGET, what="this expression")
 
     def augmented_op(self, s: ast.AugAssign, tt: T.Type, vt: T.Type) -> T.Type:
-        if R_unknown(tt) or R_unknown(vt):
+        if _unknown(tt) or _unknown(vt):
             return UNKNOWN
         names = registry.BINARY_OPERATORS.get(s.op)
         if names is None:
@@ -932,7 +931,7 @@ class FunctionChecker:
             container = self.expr(target.value, frame)
             if container == T.TensorType:
                 self.tensor_index(target, frame)
-                if not (R_unknown(vt) or vt in (T.TensorType, T.IntType, T.FloatType, T.BoolType)):
+                if not (_unknown(vt) or vt in (T.TensorType, T.IntType, T.FloatType, T.BoolType)):
                     raise _err(
                         target.span,
                         M.ARG_TYPE,
@@ -955,7 +954,7 @@ class FunctionChecker:
 
     def setitem(self, target: ast.Subscript, container: T.Type, vt: T.Type, value, frame: Frame):
         it = target.index.type if target.index.type is not None else self.expr(target.index, frame)
-        if R_unknown(container) or R_unknown(vt):
+        if _unknown(container) or _unknown(vt):
             target.type = UNKNOWN
             return None
         if isinstance(target.index, ast.Slice):
@@ -1012,7 +1011,7 @@ class FunctionChecker:
                 declared=expected,
                 got=declared,
             )
-        if not T.is_subtype(vt, expected) and not R_unknown(vt):
+        if not T.is_subtype(vt, expected) and not _unknown(vt):
             raise _err(
                 target.span,
                 M.ATTRIBUTE_MISMATCH,
@@ -1026,14 +1025,12 @@ class FunctionChecker:
 
     def assign_name(self, target: ast.Name, vt: T.Type, frame: Frame, span: Span) -> None:
         name = target.id
-        if frame.parent is not None and frame.kind != "comprehension" and not R_unknown(vt):
+        if frame.parent is not None and frame.kind != "comprehension" and not _unknown(vt):
             outer = frame.parent.lookup(name)
-            if outer is not None and outer.poison is None and not R_unknown(outer.type):
+            if outer is not None and outer.poison is None and not _unknown(outer.type):
                 if not T.is_subtype(vt, outer.type):
                     frame.set(name, outer.type)
                     raise _err(span, M.REASSIGN_OUTER, name=name, old=outer.type, new=vt)
-        if name in self.mod.constants and self.toplevel:
-            pass
         frame.set(name, vt)
         target.type = vt
 
@@ -1042,7 +1039,7 @@ class FunctionChecker:
         if any(isinstance(e, ast.Starred) for e in elts):
             raise _err(target.span, M.STARRED)
         target.type = vt
-        if R_unknown(vt):
+        if _unknown(vt):
             types = [UNKNOWN] * len(elts)
         elif isinstance(vt, T.TupleType):
             if len(vt.elems) != len(elts):
@@ -1070,7 +1067,7 @@ class FunctionChecker:
         test = getattr(owner, field_name)
         refs = self.cond_expr(test, frame)
         t = test.type
-        if t != T.BoolType and not R_unknown(t):
+        if t != T.BoolType and not _unknown(t):
             setattr(owner, field_name, self.to_bool(test, t))
         return refs
 
@@ -1137,7 +1134,7 @@ class FunctionChecker:
                     current.refine(name, t)
             r = self.cond_expr(value, current)
             vt = value.type
-            if vt != T.BoolType and not R_unknown(vt):
+            if vt != T.BoolType and not _unknown(vt):
                 e.values[i] = self.to_bool(value, vt)
             refs = r if refs is None else (R.both(refs, r) if e.op == "and" else R.either(refs, r))
         e.type = T.BoolType
@@ -1145,7 +1142,7 @@ class FunctionChecker:
 
     def finish_not(self, e: ast.UnaryOp) -> None:
         t = e.operand.type
-        if t != T.BoolType and not R_unknown(t):
+        if t != T.BoolType and not _unknown(t):
             e.operand = self.to_bool(e.operand, t)
         ops = registry.overloads(registry.UNARY_OPERATORS["not"])
         found = (
@@ -1241,7 +1238,7 @@ class FunctionChecker:
                 frame.vars[name] = Var(UNKNOWN, poison=poison)
                 frame.assigned.add(name)
                 continue
-            if R_unknown(a.type) or R_unknown(b.type):
+            if _unknown(a.type) or _unknown(b.type):
                 u = UNKNOWN
             else:
                 u = T.unify(a.type, b.type)
@@ -1341,7 +1338,7 @@ class FunctionChecker:
         return self.element_type(t, node)
 
     def element_type(self, t: T.Type, node: ast.Expr) -> T.Type:
-        if R_unknown(t):
+        if _unknown(t):
             return UNKNOWN
         if isinstance(t, T.ListType):
             return t.elem
@@ -1374,7 +1371,7 @@ class FunctionChecker:
             raise _err(node.span, M.STARRED_ARG)
         if name == "range":
             types = [self.expr(a, frame) for a in node.args]
-            if not 1 <= len(types) <= 3 or not all(t == T.IntType or R_unknown(t) for t in types):
+            if not 1 <= len(types) <= 3 or not all(t == T.IntType or _unknown(t) for t in types):
                 raise _err(node.span, M.RANGE_ARGS, got=", ".join(str(t) for t in types))
             args = list(node.args)
             if len(args) == 1:
@@ -1407,7 +1404,7 @@ class FunctionChecker:
                     )
                 start = kw.value
             st = self.expr(start, frame)
-            if st != T.IntType and not R_unknown(st):
+            if st != T.IntType and not _unknown(st):
                 raise _err(
                     start.span, M.ARG_TYPE, expected="int", arg="start", callee="enumerate", got=st
                 )
@@ -1585,7 +1582,7 @@ class FunctionChecker:
 
     def attribute_of(self, e: ast.Attribute, vt: T.Type) -> T.Type:
         name = e.attr
-        if R_unknown(vt):
+        if _unknown(vt):
             return UNKNOWN
         if vt == T.TensorType:
             ops = [
@@ -1659,7 +1656,7 @@ class FunctionChecker:
         if not e.elts:
             return T.ListType(hint) if hint is not None else T.ListType(T.TensorType)
         types = [self.expr(x, frame, expected=hint) for x in e.elts]
-        if any(R_unknown(t) for t in types):
+        if any(_unknown(t) for t in types):
             return T.ListType(UNKNOWN)
         if hint is not None and all(T.is_subtype(t, hint) for t in types):
             return T.ListType(hint)
@@ -1699,12 +1696,12 @@ class FunctionChecker:
             T.FloatType,
             T.BoolType,
             T.TensorType,
-        ) and not R_unknown(key):
+        ) and not _unknown(key):
             raise _err(e.span, M.DICT_KEY_TYPE, key=key)
         return T.DictType(key, value)
 
     def unify_all(self, types: list, hint, part: str, e: ast.Expr) -> T.Type:
-        if any(R_unknown(t) for t in types):
+        if any(_unknown(t) for t in types):
             return UNKNOWN
         if hint is not None:
             for t in types:
@@ -1765,7 +1762,7 @@ class FunctionChecker:
             ft = self.expr(e.orelse, self.refined_frame(frame, refs.false), expected)
         if bt is None or ft is None:
             return bt if bt is not None else ft
-        if R_unknown(bt) or R_unknown(ft):
+        if _unknown(bt) or _unknown(ft):
             return UNKNOWN
         if expected is not None and T.is_subtype(bt, expected) and T.is_subtype(ft, expected):
             u = T.unify(bt, ft)
@@ -1795,7 +1792,7 @@ class FunctionChecker:
             self.finish_not(e)
             return T.BoolType
         t = self.expr(e.operand, frame)
-        if R_unknown(t):
+        if _unknown(t):
             return UNKNOWN
         name = registry.UNARY_OPERATORS.get(e.op)
         ops = registry.overloads(name) if name else []
@@ -1812,7 +1809,7 @@ class FunctionChecker:
     def expr_BinOp(self, e: ast.BinOp, frame: Frame, expected):
         lt = self.expr(e.left, frame)
         rt = self.expr(e.right, frame)
-        if R_unknown(lt) or R_unknown(rt):
+        if _unknown(lt) or _unknown(rt):
             return UNKNOWN
         names = registry.BINARY_OPERATORS.get(e.op)
         if names is None:
@@ -1893,7 +1890,7 @@ class FunctionChecker:
         for i, op in enumerate(e.ops):
             a, b = operands[i], operands[i + 1]
             at, bt = types[i], types[i + 1]
-            if R_unknown(at) or R_unknown(bt):
+            if _unknown(at) or _unknown(bt):
                 targets.append((None, False))
                 result = UNKNOWN if len(e.ops) == 1 else result
                 continue
@@ -1984,7 +1981,7 @@ class FunctionChecker:
     def subscript(self, e: ast.Subscript, frame: Frame) -> T.Type:
         vt = e.value.type
         index = e.index
-        if R_unknown(vt):
+        if _unknown(vt):
             self._type_index(index, frame)
             return UNKNOWN
         if isinstance(vt, T.TupleType):
@@ -2043,7 +2040,7 @@ class FunctionChecker:
         for part in (s.lower, s.upper, s.step):
             if part is not None:
                 t = self.expr(part, frame)
-                if t not in (T.IntType, T.NoneType) and not R_unknown(t):
+                if t not in (T.IntType, T.NoneType) and not _unknown(t):
                     raise _err(part.span, M.SLICE_PART, got=t)
             parts.append(part)
         return parts
@@ -2097,7 +2094,7 @@ class FunctionChecker:
                 t = self.expr(item, frame)
                 ok = (
                     t in (T.IntType, T.NoneType, T.TensorType, T.BoolType)
-                    or R_unknown(t)
+                    or _unknown(t)
                     or (
                         isinstance(t, T.ListType)
                         and t.elem in (T.IntType, T.BoolType, T.TensorType)
@@ -2314,13 +2311,13 @@ class FunctionChecker:
             item.type = T.AnyType
         if isinstance(spec, ast.Tuple):
             spec.type = T.AnyType
-        if isinstance(subject, ast.Name) and not R_unknown(st):
+        if isinstance(subject, ast.Name) and not _unknown(st):
             var = frame.lookup(subject.id)
             refs, known = (
                 R.isinstance_test(subject.id, st, targets) if var is not None else (R.NONE, None)
             )
         else:
-            refs, known = R.NONE, (None if R_unknown(st) else R.isinstance_test("", st, targets)[1])
+            refs, known = R.NONE, (None if _unknown(st) else R.isinstance_test("", st, targets)[1])
         e._refinements = refs
         e.target = SpecialTarget("isinstance", known)
         e.bound = [subject]
@@ -2336,7 +2333,7 @@ class FunctionChecker:
             declared = self.mod.resolve_annotation(e.args[0])
             e.args[0].type = T.AnyType
             got = self.expr(e.args[1], frame, expected=declared)
-            if not T.is_subtype(got, declared) and not R_unknown(got):
+            if not T.is_subtype(got, declared) and not _unknown(got):
                 if not (_is_empty_literal(e.args[1]) and type(got) is type(declared)):
                     raise _err(
                         e.span, M.ANNOTATION_MISMATCH, name="annotate", declared=declared, got=got
@@ -2399,7 +2396,7 @@ class FunctionChecker:
         name = func.attr
         vt = self.expr(func.value, frame)
         args, kwargs = self.call_args(e, frame)
-        if R_unknown(vt):
+        if _unknown(vt):
             func.type = T.AnyType
             return UNKNOWN
         if isinstance(vt, T.ClassType):
@@ -2472,9 +2469,7 @@ class _Holder:
         self.value = value
 
 
-def R_unknown(t) -> bool:
-    from .resolve import contains_unknown
-
+def _unknown(t) -> bool:
     return t is None or contains_unknown(t)
 
 

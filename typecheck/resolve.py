@@ -4,8 +4,9 @@ One binder serves both: parameters are taken positionally, then by keyword, then
 defaults; ``int[]`` parameters take trailing ints as varargs (``x.view(2, -1)``) and ``int[N]``
 a single int; type variables bind to the first argument's type and later ones must unify with
 it (TorchScript's ``matchTypeVariables``). Overloads are tried in registration order, first
-with no implicit conversion, then allowing int to float (and a tuple where a list is expected),
-as TorchScript's ``matchSchemas`` does.
+with no implicit conversion, then allowing the conversions in ``CONVERSIONS`` (int to float,
+a one-element tensor to float or int) and a tuple where a list is expected, as TorchScript's
+``matchSchemas`` does.
 """
 
 from __future__ import annotations

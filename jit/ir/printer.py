@@ -5,6 +5,8 @@ from .graph import CONSTANT, Block, Graph, Node, Value
 
 
 def _fmt_attr(value) -> str:
+    if getattr(type(value), "_ts_tensor", False):  # a traced tensor constant: one line, no data
+        return f"<Tensor {value.dtype.name}{list(value._data.shape)}>"
     if isinstance(value, str):
         return repr(value)
     if isinstance(value, float):

@@ -214,3 +214,29 @@ def test_method_graph_prints_as_method():
     module = lower_source(CLASS_SOURCE)
     text = graph_to_source(module.graphs["Counter.bump"])
     assert text.startswith("def bump(self, k: int) -> int:")
+
+
+def test_fusion_group_prints_its_ops():
+    module = lower_source("""
+def f(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return torch.relu(x * y + 1.0)
+""")
+    g = module.graphs["f"]
+    ops = [n for n in g.block.nodes if n.kind == G.OP]
+    sub = G.Graph("fused")
+    env = {v: sub.add_input(v.type, v.name) for v in g.inputs}
+    for n in g.block.nodes:
+        copy_ = G.Node(n.kind, op=n.op, inputs=[env[v] for v in n.inputs],
+                       output_types=[o.type for o in n.outputs], attrs=dict(n.attrs), span=n.span)
+        sub.block.append(copy_)
+        env.update(zip(n.outputs, copy_.outputs))
+    sub.block.set_returns([env[g.outputs[0]]])
+    fused = G.Graph("f")
+    ins = [fused.add_input(v.type, v.name) for v in g.inputs]
+    group = fused.block.append(G.Node(G.FUSION_GROUP, inputs=ins, output_types=[T.TensorType],
+                                      attrs={"subgraph": sub}))
+    fused.block.set_returns(group.outputs)
+    text = graph_to_source(fused)
+    assert "torch.relu" in text and "x * y" in text
+    printed = lower_source(text).graphs["f"]
+    assert [n.name for n in printed.nodes() if n.kind == G.OP] == [n.name for n in ops]

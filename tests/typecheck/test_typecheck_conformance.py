@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 import tensorscript.jit.ops  # noqa: F401
 from tensorscript.parser import CompileError, ast, parse_module
 from tensorscript.typecheck import check_module

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from tensorscript.jit.ir import types as T
 from tensorscript.jit.ops.registry import OpDef
 from tensorscript.jit.ops.schema import parse_schema

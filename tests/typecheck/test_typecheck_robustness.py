@@ -7,10 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
+import tensorscript.jit.ops  # noqa: F401
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import tensorscript.jit.ops  # noqa: F401
 from tensorscript.parser import CompileError, parse_module
 from tensorscript.typecheck import MAX_DEPTH, check_module
 

@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 import tensorscript.jit.ops  # noqa: F401  registers the ops
 from tensorscript.parser import CompileError, parse_module
 from tensorscript.typecheck import check_module

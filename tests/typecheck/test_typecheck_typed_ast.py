@@ -5,7 +5,6 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-
 import tensorscript.jit.ops  # noqa: F401
 from tensorscript.jit.ir import dtypes
 from tensorscript.jit.ir import types as T
