@@ -2,7 +2,8 @@
 
     python bench/eager.py [--torch]
 
-Variants are interleaved (A B A B) and medians reported, as docs/PERFORMANCE.md asks; with
+Times are per-process CPU time (minimum of 3 repeats); variants are interleaved (A B A B) and
+medians of rounds reported, as docs/PERFORMANCE.md asks; with
 ``--torch`` (the optional ``bench`` extra) PyTorch eager runs side by side and ratios are printed.
 """
 from __future__ import annotations
@@ -11,6 +12,7 @@ import argparse
 import os
 import statistics
 import sys
+import time
 import timeit
 
 import numpy as np
@@ -39,7 +41,9 @@ def _inputs(mod, n, grad=False):
 
 
 def _time(fn, number: int) -> float:
-    return min(timeit.repeat(fn, number=number, repeat=3)) / number
+    # CPU time of this process: on the shared 2-vCPU machines wall time mostly measures neighbours
+    timer = timeit.Timer(fn, timer=time.process_time)
+    return min(timer.repeat(number=number, repeat=3)) / number
 
 
 def run(with_torch: bool, rounds: int = 3) -> None:

@@ -6,3 +6,5 @@ from ..jit import ops as _ops  # noqa: F401  registers every op before methods a
 from . import autograd, runtime  # noqa: F401
 from .tensor import Size, Tensor, device, install_methods  # noqa: F401
 from .errors import ScriptError  # noqa: F401
+from . import compiled_region  # noqa: F401  teaches the executor prim::CompiledRegion
+from . import fusion  # noqa: F401  teaches the executor prim::FusionGroup

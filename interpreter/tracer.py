@@ -22,6 +22,7 @@ import sys
 import warnings
 from typing import Any, Optional
 
+from ..jit.ir import dtypes
 from ..jit.ir import graph as G
 from ..jit.ir import types as T
 from ..jit.lower_support import constant_type, default_for
@@ -223,6 +224,8 @@ class TracingHandler(Handler):
         if tv is not None:
             return tv
         kind = st.kind if st is not None else None
+        if kind == "optional" and st.args[0].kind == "Device":
+            x = None  # the only device is the CPU, which is also what None means
         if kind == "optional":
             if x is None:
                 return self.constant(None, T.NoneType)
@@ -261,12 +264,25 @@ class TracingHandler(Handler):
         below = self._below
         if self._depth:
             return below.process(op, tuple(_plain_arg(a) for a in args))
+        if op.has(INPLACE) and args and dispatch.is_tensor(args[0]) and id(args[0]) not in self._values:
+            self._private_copy(args[0])
         self._depth += 1
         try:
             out = below.process(op, tuple(_plain_arg(a) for a in args))
         finally:
             self._depth -= 1
         return self.record(op, args, out)
+
+    def _private_copy(self, t: Any) -> None:
+        """Before an in-place op writes into an untraced tensor: its value now becomes a
+        constant, and the graph writes into a clone of it, so every run starts from it."""
+        from .runtime import wrap
+        snapshot = wrap(t._data.copy())
+        const = self.constant(snapshot)
+        node = G.Node(G.OP, op=_CLONE, inputs=[const, self.constant(None, T.NoneType)],
+                      output_types=[T.TensorType])
+        self.graph.block.append(node)
+        self.bind_tensor(t, node.output)
 
     def _inputs_traced(self, args: tuple) -> bool:
         for a in args:
@@ -295,14 +311,19 @@ class TracingHandler(Handler):
         returns = schema.returns
         tensor_out = any(_stype_is_tensorish(r) for r in returns)
         traced_in = self._inputs_traced(args)
+        if not traced_in and (not tensor_out or not (op.has(RANDOM) or _all_literal(args))):
+            # plain Python arithmetic, or a tensor built from values the source cannot spell
+            # (the tensor becomes a constant where the trace uses it)
+            return out
         if not tensor_out:
-            if not traced_in:
-                return out  # arithmetic on plain Python values: nothing to record
             if (self._tensor_inputs_traced(args) and not _is_size_op(op)
                     and not (op.has(INPLACE) or op.has(MUTATES))):
                 warn_baked(f"converting a tensor to a Python {_python_kind(out)} ({op.name})")
                 return out
         params = schema.params
+        if (out is not None and args and out is args[0] and not op.has(INPLACE)
+                and any(p.type.kind == "Device" for p in params)):
+            return out  # x.to(device) on the one device there is: x itself, nothing to record
         inputs = []
         for i, a in enumerate(args):
             st = params[i].type if i < len(params) else None
@@ -349,6 +370,22 @@ class TracingHandler(Handler):
             items = [self._bind_output(o, ov) for o, ov in zip(out, node.outputs)]
             return _rebuild(out, items)
         return out
+
+
+_CLONE = registry.get("clone")
+
+
+def _literal(value: Any) -> bool:
+    if value is None or isinstance(value, (bool, int, float, str, dtypes.DType)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_literal(v) for v in value)
+    return False
+
+
+def _all_literal(args: tuple) -> bool:
+    """Whether every argument is a tensor or a value ``.code`` can write as a literal."""
+    return all(dispatch.is_tensor(a) or _literal(a) for a in args)
 
 
 def _rebuild(like, items: list):

@@ -99,7 +99,16 @@ def literal(value, t: Optional[T.Type] = None) -> str:
     if isinstance(value, tuple):
         inner = ", ".join(literal(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if getattr(type(value), "_ts_tensor", False):  # a folded tensor constant
+        data = value.detach().numpy()
+        return f"torch.tensor({_nested_literal(data.tolist())}, dtype=torch.{value.dtype.name})"
     return repr(value)
+
+
+def _nested_literal(data) -> str:
+    if isinstance(data, list):
+        return "[" + ", ".join(_nested_literal(x) for x in data) + "]"
+    return literal(data)
 
 
 def placeholder(t: T.Type) -> str:
@@ -253,6 +262,8 @@ class _Printer:
         if kind in (G.CONSTANT, G.UNINITIALIZED):
             return
         method = getattr(self, "node_" + kind.split("::")[-1], None)
+        if method is None and isinstance(node.attrs.get("subgraph"), Graph):
+            method = self.node_FusionGroup  # any node running a subgraph prints as its body
         if method is None:
             raise NotImplementedError(f"cannot print {kind} nodes as source")
         method(node, siblings)
@@ -419,7 +430,7 @@ class _Printer:
                 self.names[o] = "None"
 
     def node_FusionGroup(self, node: Node, siblings) -> None:
-        """A fused group prints as the ops it fuses."""
+        """A fused group (or a compiled region) prints as the nodes it runs."""
         sub = node.attrs["subgraph"]
         for p, v in zip(sub.inputs, node.inputs):
             self.names[p] = self.ref(v)

@@ -2,16 +2,19 @@
 
 ``erf``, ``erfc`` and the erf-based ``gelu`` are Numba ufuncs (``@vectorize``: strides and
 broadcasting come for free) compiled for float32 and float64 and cached on disk. The
-tanh-based ones are short NumPy chains written into one buffer: NumPy's ``tanh``/``exp`` are
+sigmoid and tanh based ones are short NumPy chains written into one buffer: NumPy's ``tanh``/``exp`` are
 SIMD-vectorized, while Numba calls scalar libm here (about 10x slower per element, see
 PERFORMANCE.md). float16 inputs compute in float32.
 """
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 from numba import vectorize
+
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=__name__)  # exp overflow -> inf
 
 _SIGS = ["float32(float32)", "float64(float64)"]
 _OPTS = dict(nopython=True, cache=True)
@@ -42,16 +45,11 @@ def _half_safe(ufunc):
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    half = x.dtype.type(0.5)
-    out = np.multiply(x, half, out=np.empty_like(x))  # out= keeps 0-d results arrays
-    np.tanh(out, out=out)
+    # 1 / (1 + e^-x) keeps relative accuracy at both ends; e^-x overflowing to inf gives 0
+    out = np.negative(x, out=np.empty_like(x))  # out= keeps 0-d results arrays
+    np.exp(out, out=out)
     out += 1
-    out *= half
-    # 1 + tanh(x / 2) cancels for very negative x: there e^x / (1 + e^x) keeps relative accuracy
-    neg = x < -5
-    if neg.any():
-        e = np.exp(x[neg])
-        out[neg] = e / (1 + e)
+    np.reciprocal(out, out=out)
     return out
 
 

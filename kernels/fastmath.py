@@ -64,11 +64,12 @@ _LOG2E = _F(1.4426950408889634)
 _LN2_HI = _F(0.693145751953125)  # exactly representable; k * _LN2_HI is exact for |k| < 256
 _LN2_LO = _F(1.4286068203094173e-06)
 _EXP_HI = _F(88.72283)  # exp overflows float32 above this
-_EXP_LO = _F(-87.33654)  # below this the result is subnormal: flushed to zero
+_EXP_LO = _F(-87.0)  # below this the result is (nearly) subnormal: flushed to zero
 _ONE = _F(1.0)
 _HALF = _F(0.5)
 _ZERO = _F(0.0)
 _INF32 = _F(np.inf)
+_TWO = _F(2.0)
 # Taylor coefficients of e^r on |r| <= ln2/2 (degree 6: truncation 1.2e-7 relative)
 _E2, _E3, _E4, _E5, _E6 = (_F(1 / 2), _F(1 / 6), _F(1 / 24), _F(1 / 120), _F(1 / 720))
 
@@ -77,11 +78,16 @@ _E2, _E3, _E4, _E5, _E6 = (_F(1 / 2), _F(1 / 6), _F(1 / 24), _F(1 / 120), _F(1 /
 def exp_f32(x):
     xc = x if x > _EXP_LO else _EXP_LO
     xc = xc if xc < _EXP_HI else _EXP_HI
-    k = np.floor(xc * _LOG2E + _HALF)
+    v = xc * _LOG2E
+    # fptosi truncates and vectorizes (np.floor is a libm call); rounding half away from zero
+    # keeps |r| <= ln2/2
+    ki = np.int32(v + (_HALF if v >= _ZERO else -_HALF))
+    k = _F(ki)
     r = (xc - k * _LN2_HI) - k * _LN2_LO
     p = _ONE + r * (_ONE + r * (_E2 + r * (_E3 + r * (_E4 + r * (_E5 + r * _E6)))))
-    scale = _f32_from_bits(np.int32((np.int32(k) + np.int32(127)) << np.int32(23)))
-    y = p * scale
+    # 2^(k-1) * 2 keeps the scale a normal float for k = 128
+    scale = _f32_from_bits((ki + np.int32(126)) << np.int32(23))
+    y = (p * scale) * _TWO
     y = _INF32 if x > _EXP_HI else y
     y = _ZERO if x < _EXP_LO else y
     return x if x != x else y
@@ -114,7 +120,6 @@ def log_f32(x):
 
 
 _T3, _T5, _T7 = _F(-1 / 3), _F(2 / 15), _F(-17 / 315)
-_TWO = _F(2.0)
 _TANH_SMALL = _F(0.0625)
 
 
@@ -175,8 +180,9 @@ def log1p_f32(x):
     # log(1 + x) loses the low bits of x; the correction term (x - (u - 1)) / u restores them
     u = _ONE + x
     d = u - _ONE
-    corr = (x - d) / u
-    y = log_f32(u) + (corr if d != _ZERO else _ZERO)
+    exact = d == _ZERO or u <= _ZERO or u == _INF32
+    corr = _ZERO if exact else (x - d) / u
+    y = log_f32(u) + corr
     return x if d == _ZERO else y
 
 
@@ -204,12 +210,14 @@ _C2, _C3, _C4, _C5, _C6, _C7, _C8, _C9, _C10, _C11, _C12 = _C64
 def exp_f64(x):
     xc = x if x > _EXP_LO64 else _EXP_LO64
     xc = xc if xc < _EXP_HI64 else _EXP_HI64
-    k = np.floor(xc * _LOG2E64 + 0.5)
+    v = xc * _LOG2E64
+    ki = np.int64(v + (0.5 if v >= 0.0 else -0.5))
+    k = np.float64(ki)
     r = (xc - k * _LN2_HI64) - k * _LN2_LO64
     p = 1.0 + r * (1.0 + r * (_C2 + r * (_C3 + r * (_C4 + r * (_C5 + r * (_C6 + r * (
         _C7 + r * (_C8 + r * (_C9 + r * (_C10 + r * (_C11 + r * _C12)))))))))))
-    scale = _f64_from_bits((np.int64(k) + np.int64(1023)) << np.int64(52))
-    y = p * scale
+    scale = _f64_from_bits((ki + np.int64(1022)) << np.int64(52))
+    y = (p * scale) * 2.0
     y = np.inf if x > _EXP_HI64 else y
     y = 0.0 if x < _EXP_LO64 else y
     return x if x != x else y
@@ -262,6 +270,30 @@ FUNCTIONS = {
     "expm1": ("expm1_f32", "expm1_f64"),
 }
 
-__all__ = ["FUNCTIONS", "exp_f32", "log_f32", "tanh_f32", "sigmoid_f32", "erf_f32", "erfc_f32",
+
+
+# ------------------------------------------------------------------ NaN-propagating extrema
+
+@njit(**_OPTS)
+def maximum(a, b):
+    return a if (a > b) | (a != a) else b
+
+
+@njit(**_OPTS)
+def minimum(a, b):
+    return a if (a < b) | (a != a) else b
+
+
+@njit(**_OPTS)
+def fmax(a, b):
+    return a if (a > b) | (b != b) else b
+
+
+@njit(**_OPTS)
+def fmin(a, b):
+    return a if (a < b) | (b != b) else b
+
+
+__all__ = ["FUNCTIONS", "maximum", "minimum", "fmax", "fmin", "exp_f32", "log_f32", "tanh_f32", "sigmoid_f32", "erf_f32", "erfc_f32",
            "log1p_f32", "expm1_f32", "exp_f64", "log_f64", "tanh_f64", "sigmoid_f64", "erf_f64",
            "erfc_f64", "log1p_f64", "expm1_f64"]

@@ -17,4 +17,7 @@ from .tracing import trace, TracerWarning  # noqa: E402
 from .serialization import save, load, load_safetensors, save_safetensors  # noqa: E402
 
 jit.trace = trace  # noqa: F405
+from .tracing import is_tracing as _is_tracing  # noqa: E402
+jit.is_tracing = _is_tracing  # noqa: F405
 __all__ += ["trace", "TracerWarning", "save", "load", "load_safetensors", "save_safetensors"]
+from . import optim  # noqa: E402,F401

@@ -209,7 +209,13 @@ def _to_tensors(arrays: dict) -> dict:
 def load_safetensors(path) -> dict:
     """Tensors from a safetensors file written by any tool, validated like an archive's."""
     data = _read_file(path, MAX_CONSTANTS_BYTES)
-    arrays, _, _ = parse_safetensors(data, f"{os.fspath(path)}")
+    where = os.fspath(path)
+    try:
+        arrays, _, _ = parse_safetensors(data, where)
+    except LoadError:
+        raise
+    except Exception as exc:  # e.g. NumPy refusing a shape: still the file's fault
+        raise LoadError(f"{where}: {type(exc).__name__}: {exc}") from None
     return _to_tensors(arrays)
 
 
@@ -401,7 +407,21 @@ def _limit_for(name: str) -> int:
     return MAX_CODE_BYTES
 
 
+def _declared_member_count(data: bytes) -> Optional[int]:
+    """The entry count of the end-of-central-directory record, read before zipfile parses
+    the directory (so an archive declaring millions of members costs nothing)."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - (22 + 65535)))
+    if end < 0 or end + 22 > len(data):
+        return None
+    (count,) = struct.unpack_from("<H", data, end + 10)
+    return None if count == 0xFFFF else count
+
+
 def _read_members(data: bytes) -> dict:
+    count = _declared_member_count(data)
+    if count is not None and count > MAX_MEMBERS:
+        raise LoadError(f"the archive declares {count} members, more than the limit "
+                        f"({MAX_MEMBERS})")
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:

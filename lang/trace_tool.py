@@ -84,6 +84,7 @@ def import_with_torch(path: str):
     module = importlib.util.module_from_spec(spec)
     module.torch = aliases["torch"]
     sys.modules.update(aliases)
+    sys.modules[mod_name] = module  # what dataclasses and typing look up while it runs
     try:
         spec.loader.exec_module(module)
     finally:

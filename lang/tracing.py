@@ -21,7 +21,7 @@ import numpy as np
 from .interpreter.executor import PreparedGraph, Program, run_prepared
 from .interpreter.tracer import (TracedFloat, TracedInt, TracerWarning, TracingError,
                                  eliminate_dead_nodes, trace_scope)
-from .jit.codegen import _Printer, literal, type_source
+from .jit.codegen import _Printer, literal
 from .jit.ir import graph as G
 from .jit.ir import types as T
 from .jit.ops import dispatch, registry
@@ -343,6 +343,12 @@ def _as_tuple(example_inputs: Any) -> tuple:
     return (example_inputs,)
 
 
+def is_tracing() -> bool:
+    """True while ``ts.trace`` is running the function (``torch.jit.is_tracing()``)."""
+    from .interpreter.tracer import TracingHandler
+    return any(isinstance(h, TracingHandler) for h in registry._handlers)
+
+
 def trace(fn: Callable, example_inputs: Any, check_inputs: Optional[list] = None,
           strict: bool = True) -> TracedFunction:
     """Run ``fn(*example_inputs)`` once, recording every tensor op into a graph.
@@ -374,5 +380,5 @@ def trace(fn: Callable, example_inputs: Any, check_inputs: Optional[list] = None
     return TracedFunction(name, graph, python_fn=fn)
 
 
-__all__ = ["trace", "TracedFunction", "TracerWarning", "TracingError", "TracingCheckError",
+__all__ = ["trace", "is_tracing", "TracedFunction", "TracerWarning", "TracingError", "TracingCheckError",
            "traced_source", "constant_builder_source"]

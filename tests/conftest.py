@@ -12,4 +12,4 @@ def pytest_configure(config):
     # Kernels return inf/nan silently as PyTorch does; pytest's per-test warning capture would
     # otherwise undo the runtime's own filter for NumPy's floating-point RuntimeWarnings.
     config.addinivalue_line("filterwarnings",
-                            r"ignore::RuntimeWarning:tensorscript\.jit\.ops\.elementwise")
+                            r"ignore::RuntimeWarning:tensorscript\.(jit\.ops|kernels)\.elementwise")

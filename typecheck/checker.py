@@ -45,6 +45,7 @@ The typed AST, beyond ``Expr.type`` on every expression and ``target`` (targets.
 from __future__ import annotations
 
 import copy
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -124,7 +125,14 @@ class ClassInfo:
 
 def check_module(module: ast.Module, *, globals: Optional[dict] = None) -> CheckedModule:
     """Type-check a parsed module; raise CompileError with every independent error found."""
-    return ModuleChecker(module, globals).run()
+    # Callees whose return type is inferred are checked before their callers, recursively:
+    # allow long call chains (expressions and blocks stay bounded by MAX_DEPTH).
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 10_000))
+    try:
+        return ModuleChecker(module, globals).run()
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 def _err(span: Optional[Span], message: M.Message, **kw) -> CompileError:
@@ -146,6 +154,7 @@ class ModuleChecker:
         self.constants: dict[str, Any] = {}
         self.toplevel_names: set[str] = set()
         self.stack: list[FunctionInfo] = []
+        self.calls: list = []  # (caller, callee, span) of every call of a unit function
         self.annotations = AnnotationResolver(self.canonical, self._user_type)
         self._seen: set = set()
         for name, value in list(self.py_globals.items()):
@@ -219,6 +228,7 @@ class ModuleChecker:
                 info.type = T.FunctionType((), T.NoneType, "<module>")
                 FunctionChecker(self, info, toplevel=True).check()
                 main.type = info.type
+            self.check_calls()
         except RecursionError:
             self.report(_err(self.module.span, M.TOO_DEEP, limit=MAX_DEPTH))
             main = None
@@ -432,10 +442,12 @@ class ModuleChecker:
             elif p.annotation is None:
                 ptype = T.TensorType
             else:
-                ptype = self.resolve_annotation(p.annotation)
+                ptype = self._annotation_or_unknown(p.annotation)
             p.type = ptype
             has_default = p.default is not None
-            if has_default:
+            if has_default and _unknown(ptype):
+                info.defaults[p.name] = None
+            elif has_default:
                 value = self._constant_value(p.default)
                 if value is _NOT_CONSTANT:
                     raise _err(p.default.span, M.DEFAULT_NOT_CONSTANT, name=p.name)
@@ -469,7 +481,7 @@ class ModuleChecker:
             params.append((p.name, ptype, has_default))
         info.param_types = params
         if node.returns is not None:
-            info.declared_return = self.resolve_annotation(node.returns)
+            info.declared_return = self._annotation_or_unknown(node.returns)
             info.type = T.FunctionType(tuple(params), info.declared_return, node.name)
         elif node.name == "__init__" and info.cls is not None:
             info.declared_return = T.NoneType
@@ -478,17 +490,72 @@ class ModuleChecker:
         if info.cls is not None and not info.cls.namedtuple and info.type is not None:
             info.cls.type.methods[node.name] = info.type
 
+    def _annotation_or_unknown(self, expr: ast.Expr) -> T.Type:
+        """A parameter's or return's annotation; an invalid one is reported and the body is
+        still checked (with that type unknown)."""
+        try:
+            return self.resolve_annotation(expr)
+        except CompileError as e:
+            self.report(e)
+            return UNKNOWN
+
+    def callee_type(
+        self, info: FunctionInfo, caller: FunctionInfo, call_span: Span
+    ) -> Optional[T.FunctionType]:
+        """The type of a called unit function. Its body is checked first only when its return
+        type must be inferred; recursion is found from the recorded calls (``check_calls``),
+        so deep call chains of annotated functions cost no stack."""
+        self.calls.append((caller, info, call_span))
+        if info.type is not None and info.state != "checking" and info.declared_return is not None:
+            return info.type
+        return self.ensure_checked(info, call_span)
+
+    def check_calls(self) -> None:
+        """Report each cycle of calls once, at the first call (in source order) closing it."""
+        graph: dict = {}
+        for caller, callee, _ in self.calls:
+            graph.setdefault(id(caller), {})[id(callee)] = callee
+        reported: set = set()
+        for caller, callee, span in sorted(self.calls, key=lambda c: (c[2].line, c[2].col)):
+            path = self._path(graph, callee, caller)
+            if path is None:
+                continue
+            members = frozenset(id(f) for f in path)
+            if members in reported:
+                continue
+            reported.add(members)
+            chain = " -> ".join([caller.qualified_name] + [f.qualified_name for f in path])
+            self.report(_err(span, M.RECURSION, chain=chain))
+
+    @staticmethod
+    def _path(graph: dict, start: FunctionInfo, goal: FunctionInfo) -> Optional[list]:
+        """Functions from ``start`` to ``goal`` along calls (iteratively), or None."""
+        parents = {id(start): None}
+        stack = [start]
+        nodes = {id(start): start}
+        while stack:
+            node = stack.pop()
+            if node is goal:
+                path = []
+                key: Optional[int] = id(node)
+                while key is not None:
+                    path.append(nodes[key])
+                    key = parents[key]
+                return list(reversed(path))
+            for nxt in graph.get(id(node), {}).values():
+                if id(nxt) not in parents:
+                    parents[id(nxt)] = id(node)
+                    nodes[id(nxt)] = nxt
+                    stack.append(nxt)
+        return None
+
     def ensure_checked(
         self, info: FunctionInfo, call_span: Optional[Span]
     ) -> Optional[T.FunctionType]:
         """The function's type, checking its body first when needed (callees before callers)."""
         if info.state == "checking":
             if call_span is not None:
-                chain = " -> ".join(
-                    [f.qualified_name for f in self.stack[self.stack.index(info) :]]
-                    + [info.qualified_name]
-                )
-                raise _err(call_span, M.RECURSION, chain=chain)
+                raise _Abort()  # a recursive call: check_calls reports it
             return info.type
         if info.state == "new":
             if not info.param_types and info.node.params and info.type is None:
@@ -511,11 +578,6 @@ class ModuleChecker:
             finally:
                 self.stack.pop()
                 info.state = "done"
-        if info.state == "done" and info.type is None:
-            return None
-        if call_span is not None and self.stack and info in self.stack:
-            chain = " -> ".join(f.qualified_name for f in self.stack)
-            raise _err(call_span, M.RECURSION, chain=chain)
         return info.type
 
 
@@ -2255,7 +2317,7 @@ class FunctionChecker:
 
     def call_function(self, e: ast.Call, info: FunctionInfo, frame: Frame) -> T.Type:
         args, kwargs = self.call_args(e, frame)
-        fn_type = self.mod.ensure_checked(info, e.span)
+        fn_type = self.mod.callee_type(info, self.info, e.span)
         if fn_type is None:
             raise _Abort()
         sig = function_signature(
@@ -2281,7 +2343,7 @@ class FunctionChecker:
                 fn_type = T.FunctionType((), T.NoneType, "__init__")
                 sig = function_signature(fn_type, info.node.name, {}, ConstructTarget(ct))
             else:
-                fn_type = self.mod.ensure_checked(init, e.span)
+                fn_type = self.mod.callee_type(init, self.info, e.span)
                 if fn_type is None:
                     raise _Abort()
                 sig = function_signature(
@@ -2412,7 +2474,7 @@ class FunctionChecker:
                     name=name,
                     hint=M.suggest(name, list(vt.attributes) + list(info.methods if info else [])),
                 )
-            fn_type = self.mod.ensure_checked(minfo, e.span)
+            fn_type = self.mod.callee_type(minfo, self.info, e.span)
             if fn_type is None:
                 raise _Abort()
             sig = function_signature(

@@ -358,7 +358,7 @@ def _bind_typevars(s: SType, a: T.Type, env: dict) -> Optional[tuple]:
 def _compatible(expected: T.Type, arg: Arg, stype: Optional[SType], allow_conv: bool):
     """(ok, conversion) where conversion is None, "convert" (see CONVERSIONS) or "list"."""
     a = arg.type
-    if a == UNKNOWN or contains_unknown(a):
+    if contains_unknown(a) or contains_unknown(expected):
         return True, None
     if T.is_subtype(a, expected):
         return True, None

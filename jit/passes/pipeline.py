@@ -22,7 +22,14 @@ from typing import Callable, Optional
 from ..ir.graph import Graph
 from ..ir.printer import print_graph
 from ..ir.verify import verify
+from .decompose_composites import decompose_composites
+from .eliminate_common_subexpressions import eliminate_common_subexpressions
+from .compile_scalar_regions import compile_scalar_regions
 from .eliminate_dead_code import eliminate_dead_code
+from .fold_constants import fold_constants
+from .fuse_pointwise import fuse_pointwise
+from .simplify_algebra import simplify_algebra
+from .unroll_loops import unroll_loops
 
 
 @dataclass(frozen=True)
@@ -33,7 +40,15 @@ class Pass:
 
 
 DEFAULT_PASSES: list = [
+    Pass("fold_constants", fold_constants, "evaluate ops on constants; take constant branches"),
+    Pass("unroll_loops", unroll_loops, "copy the body of short counted loops"),
+    Pass("fold_constants", fold_constants, "fold what unrolling exposed"),
+    Pass("simplify_algebra", simplify_algebra, "x * 1 -> x and other provable identities"),
+    Pass("decompose_composites", decompose_composites, "softmax, gelu, ... as primitives, for fusion"),
+    Pass("eliminate_common_subexpressions", eliminate_common_subexpressions, "reuse repeated pure ops"),
     Pass("eliminate_dead_code", eliminate_dead_code, "remove nodes whose results nothing needs"),
+    Pass("fuse_pointwise", fuse_pointwise, "pointwise chains and row reductions as one kernel"),
+    Pass("compile_scalar_regions", compile_scalar_regions, "scalar loops as one Numba function (last)"),
 ]
 
 

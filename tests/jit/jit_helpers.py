@@ -10,6 +10,8 @@ import textwrap
 from pathlib import Path
 
 from tensorscript.jit import lower_module, run_pipeline
+from tensorscript.jit.passes.eliminate_dead_code import eliminate_dead_code
+from tensorscript.jit.passes.pipeline import Pass
 from tensorscript.jit.ir import graph as G
 from tensorscript.parser import parse_module
 from tensorscript.typecheck import check_module
@@ -18,10 +20,15 @@ EXPECT_DIR = Path(__file__).parent / "expect"
 ACCEPT = os.environ.get("TENSORSCRIPT_ACCEPT", "") not in ("", "0")
 
 
+# Lowering tests look at what lowering makes, cleaned by dead code elimination only (the
+# golden files must not change when optimisation passes are added).
+LOWERING_PASSES = [Pass("eliminate_dead_code", eliminate_dead_code)]
+
+
 def lower_source(source: str, name: str = "test.py", optimize: bool = True):
     module = lower_module(check_module(parse_module(textwrap.dedent(source), name)))
     if optimize:
-        run_pipeline(module, verify_each=True)
+        run_pipeline(module, LOWERING_PASSES, verify_each=True)
     return module
 
 

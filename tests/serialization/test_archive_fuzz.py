@@ -109,3 +109,28 @@ def test_mutated_members(valid, tmp_path_factory):
 
     check()
     assert sorted(os.listdir(work)) == ["mutated.tsa"]
+
+
+def test_mutated_safetensors_files(tmp_path_factory):
+    import numpy as np
+    work = tmp_path_factory.mktemp("fuzz-st")
+    valid = work / "valid.safetensors"
+    ts.save_safetensors({"a": ts.tensor(np.arange(6, dtype=np.float32).reshape(2, 3)),
+                         "b": ts.tensor(np.array([True, False])),
+                         "c": ts.tensor(np.array([1, 2], dtype=np.int64))}, valid)
+    data = valid.read_bytes()
+
+    @settings(max_examples=150, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.lists(mutations(len(data)), min_size=1, max_size=3))
+    def check(steps):
+        path = work / "mutated.safetensors"
+        path.write_bytes(mutate(data, steps))
+        try:
+            tensors = ts.load_safetensors(path)
+        except ts.LoadError:
+            return
+        for value in tensors.values():
+            assert getattr(type(value), "_ts_tensor", False)
+
+    check()

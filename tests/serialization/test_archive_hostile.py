@@ -1,6 +1,5 @@
 """Hand-made hostile archives: every one is refused with ts.LoadError, nothing runs, nothing
 outside the temporary directory is touched."""
-import json
 import os
 import pickle
 import struct
@@ -150,6 +149,13 @@ def test_too_many_members(load_bytes, members):
     for i in range(70):
         bad[f"code/extra{i}.py"] = b"\n"
     load_bytes(build(bad), match="members")
+
+
+def test_declared_member_count_is_checked_first(load_bytes, members):
+    data = bytearray(build(members))
+    end = data.rfind(b"PK\x05\x06")
+    struct.pack_into("<HH", data, end + 8, 60000, 60000)
+    load_bytes(bytes(data), match="declares 60000 members")
 
 
 # ------------------------------------------------------------------ sizes

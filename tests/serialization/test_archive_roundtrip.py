@@ -173,3 +173,30 @@ def test_bf16_is_read_as_float32(tmp_path):
     (tmp_path / "bf.safetensors").write_bytes(struct.pack("<Q", len(header)) + header + bf16)
     loaded = ts.load_safetensors(tmp_path / "bf.safetensors")
     np.testing.assert_array_equal(loaded["x"].numpy(), values)
+
+
+def test_save_methods(tmp_path):
+    cu = ts.CompilationUnit(SOURCE)
+    cu.affine.save(tmp_path / "m.tsa")
+    x = t(2, 3, seed=8)
+    same(ts.load(tmp_path / "m.tsa")(x), cu.affine(x))
+
+
+def test_non_finite_and_signed_zero_constants(tmp_path):
+    c = ts.tensor(np.array([np.nan, np.inf, -np.inf, -0.0, 1e-45], dtype=np.float32))
+    traced = ts.trace(lambda x: x + c, (t(5),))
+    ts.save(traced, tmp_path / "nf.tsa")
+    loaded = ts.load(tmp_path / "nf.tsa")
+    got = loaded(ts.zeros(5)).numpy()
+    np.testing.assert_array_equal(got, c.numpy())
+    np.testing.assert_array_equal(loaded.constants["c0"].numpy(), c.numpy())
+
+
+DATA = __import__("pathlib").Path(__file__).parent / "data"
+
+
+def test_archives_from_format_version_1_keep_loading():
+    from archive_helpers import behaves
+    behaves(ts.load(DATA / "traced_head_v1.tsa"))
+    unit = ts.load(DATA / "unit_v1.tsa")
+    same(unit.affine(ts.ones(3)), ts.tensor(np.array([3.0, 4.0, 5.0], dtype=np.float32)))

@@ -322,3 +322,40 @@ def test_trace_does_not_leave_handlers_behind():
         ts.trace(boom, (t(2),))
     assert len(registry._handlers) == depth
     assert type(t(2).shape[0]) is int
+
+
+BUF = ts.zeros(3)
+
+
+def test_tensors_built_from_numpy_become_constants():
+    def f(x):
+        return x + ts.tensor(np.array([1.0, 2.0, 3.0], dtype=np.float32))
+
+    traced = ts.trace(f, (ts.zeros(3),))
+    assert set(traced.constants) == {"c0"}
+    np.testing.assert_array_equal(compiled(traced)(ts.ones(3)).numpy(), [2.0, 3.0, 4.0])
+
+
+def test_inplace_on_untraced_tensors_starts_from_the_traced_value_each_run():
+    def f(x):
+        acc = torch.zeros(3)
+        acc += x
+        BUF.add_(x)
+        return acc + BUF
+
+    traced = ts.trace(f, (ts.ones(3),))
+    for run in (traced, compiled(traced)):
+        np.testing.assert_array_equal(run(ts.ones(3)).numpy(), [2.0, 2.0, 2.0])
+        np.testing.assert_array_equal(run(ts.ones(3)).numpy(), [2.0, 2.0, 2.0])
+
+
+def test_cpu_device_arguments_leave_no_trace_in_the_code():
+    traced = ts.trace(lambda x: torch.zeros_like(x, device=x.device) + x.to(x.device), (t(2),))
+    assert "device" not in traced.code
+    assert_same(compiled(traced)(t(3, seed=1)), t(3, seed=1))
+
+
+def test_is_tracing():
+    seen = []
+    ts.trace(lambda x: seen.append(ts.jit.is_tracing()) or x * 1.0, (t(2),))
+    assert seen == [True] and not ts.jit.is_tracing()

@@ -217,3 +217,15 @@ def test_deep_blocks(depth):
 )
 def test_odd_programs(source):
     check(source)
+
+
+def test_long_call_chains():
+    lines = []
+    for i in range(300):  # annotated: no callee is checked ahead of its caller
+        lines += [f"def f{i}(x: int) -> int:", f"    return f{i + 1}(x) + 1", ""]
+    lines += ["def f300(x: int) -> int:", "    return x", ""]
+    for i in range(150):  # inferred return types: each callee is checked first
+        lines += [f"def g{i}(x: int):", f"    return g{i + 1}(x) + 1", ""]
+    lines += ["def g150(x: int):", "    return x", ""]
+    checked = check_module(parse_module("\n".join(lines)))
+    assert str(checked.functions["g0"].type) == "g0(x: int) -> int"
