@@ -161,7 +161,7 @@ def _fuse_block(block: G.Block) -> None:
                         continue
                     members.add(p)
                     changed = True
-        if sum(1 for m in members) >= 2:
+        if len(members) >= 2:
             assigned.update(members)
             groups.append((root, members))
     for root, members in groups:
@@ -196,11 +196,14 @@ def _make_group(block: G.Block, root: G.Node, members: set) -> None:
     outer_inputs: list = []
     const_cache: dict = {}
 
+    outer_constants: list = []
+
     def lookup(v: G.Value) -> G.Value:
         if v in env:
             return env[v]
         ok, value = _constant(v)
         if ok:
+            outer_constants.append(v)
             key = (repr(value), type(value))
             c = const_cache.get(key)
             if c is None:
@@ -238,6 +241,9 @@ def _make_group(block: G.Block, root: G.Node, members: set) -> None:
         _replace_returns(block, o, g)
     for n in reversed(ordered):
         n.destroy()
+    for v in set(outer_constants):
+        if not v.uses and v.node.owner is block and not _returned(v, block):
+            v.node.destroy()
 
 
 def _returned(v: G.Value, block: G.Block) -> bool:
