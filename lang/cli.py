@@ -3,6 +3,8 @@
     tensorscript run FILE [ARGS...]     compile FILE as a whole and run it
     tensorscript check FILE...          parse and type-check, print every error
     tensorscript graph FILE[:FUNC]      print the optimised IR of one function, or of all
+    tensorscript trace FILE.py:FUNC --input SPEC ... -o OUT.py
+                                        trace a Python function into a script file
 
 ``run`` compiles the whole file (imports, constants, functions, classes), then executes its
 top-level statements in order. The program's arguments reach it through an entry function:
@@ -54,6 +56,9 @@ def _build_parser() -> argparse.ArgumentParser:
     graph = sub.add_parser("graph", help="print the IR of one function (FILE:FUNC) or of all")
     graph.add_argument("target", metavar="FILE[:FUNC]")
     graph.add_argument("--code", action="store_true", help="print the graph as script source")
+    # The converter parses its own options; this entry only lists it in the help.
+    sub.add_parser("trace", help="trace a Python function into a TensorScript file "
+                                 "(see 'tensorscript trace --help')", add_help=False)
     return parser
 
 
@@ -110,32 +115,9 @@ def _run(path: str, argv: list) -> int:
 
 
 def _check(paths: Sequence[str]) -> int:
-    try:
-        from .typecheck.cli import check_files
-    except ImportError:
-        check_files = None
-    if check_files is not None:
-        return int(check_files(list(paths)) or 0)
-    from .compiler import _front_end, _stage
+    from .typecheck.cli import check_files
 
-    parse_module, check_module, _, _ = _front_end()
-    failed = 0
-    n_errors = 0
-    for path in paths:
-        text = _read(path)
-        try:
-            module = _stage("parser", parse_module, text, name=path)
-            _stage("type checker", check_module, module)
-        except CompileError as err:
-            failed += 1
-            n_errors += len(err.errors)
-            print(err.render())
-    if failed:
-        print(f"Found {n_errors} error{'s' if n_errors != 1 else ''} in {failed} "
-              f"file{'s' if failed != 1 else ''} (checked {len(paths)})")
-        return 1
-    print(f"Success: no issues found in {len(paths)} file{'s' if len(paths) != 1 else ''}")
-    return 0
+    return int(check_files(list(paths)) or 0)
 
 
 def _split_target(target: str) -> tuple[str, Optional[str]]:
@@ -169,6 +151,10 @@ def _graph(target: str, as_code: bool) -> int:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["trace"]:
+        from .trace_tool import main as trace_main
+
+        return trace_main(argv[1:])
     parser = _build_parser()
     try:
         try:
@@ -177,11 +163,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return int(exit_.code or 0)
         if args.command is None:
             raise _Usage(parser.format_usage().rstrip() + "\ntensorscript: error: a command is required "
-                         "(run, check or graph)")
+                         "(run, check, graph or trace)")
         if args.command == "run":
             return _run(args.file, args.args)
         if args.command == "check":
             return _check(args.files)
+
         return _graph(args.target, args.code)
     except _Usage as usage:
         sys.stdout.flush()

@@ -577,6 +577,10 @@ def script(obj: Any, optimize: Any = None, example_inputs: Any = None):
         return obj
     if isinstance(obj, (ScriptFunction, CompilationUnit)):
         return obj
+    from .nn.modules.module import Module as _Module
+    if isinstance(obj, _Module):
+        from .nn.scripting import script_module
+        return script_module(obj)
     if isinstance(obj, type):
         raise NotImplementedError(
             f"scripting classes is not supported yet: {obj.__name__} (script functions, or "

@@ -28,6 +28,7 @@ from ..ops import registry as R
 _UNFOLDABLE_TAGS = frozenset({R.RANDOM, R.SIDE_EFFECT, R.MUTATES, R.INPLACE})
 _MUTATING_TAGS = frozenset({R.MUTATES, R.INPLACE, R.SIDE_EFFECT})
 _NO_VALUE = object()
+NO_VALUE = _NO_VALUE  # what constant_value returns for a value that is not a constant
 
 
 # ------------------------------------------------------------------ rewriting helpers
@@ -286,5 +287,5 @@ def fold_constants(graph: G.Graph) -> G.Graph:
     return graph
 
 
-__all__ = ["fold_constants", "Rewriter", "constant_value", "is_constant", "insert_constant",
+__all__ = ["fold_constants", "Rewriter", "NO_VALUE", "constant_value", "is_constant", "insert_constant",
            "is_immutable", "foldable_op"]

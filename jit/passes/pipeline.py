@@ -22,6 +22,7 @@ from typing import Callable, Optional
 from ..ir.graph import Graph
 from ..ir.printer import print_graph
 from ..ir.verify import verify
+from ..specialize import specialize_shapes
 from .decompose_composites import decompose_composites
 from .eliminate_common_subexpressions import eliminate_common_subexpressions
 from .compile_scalar_regions import compile_scalar_regions
@@ -43,6 +44,8 @@ DEFAULT_PASSES: list = [
     Pass("fold_constants", fold_constants, "evaluate ops on constants; take constant branches"),
     Pass("unroll_loops", unroll_loops, "copy the body of short counted loops"),
     Pass("fold_constants", fold_constants, "fold what unrolling exposed"),
+    Pass("specialize_shapes", specialize_shapes, "propagate input shapes; fold size() and dim()"),
+    Pass("fold_constants", fold_constants, "fold what the known shapes decide"),
     Pass("simplify_algebra", simplify_algebra, "x * 1 -> x and other provable identities"),
     Pass("decompose_composites", decompose_composites, "softmax, gelu, ... as primitives, for fusion"),
     Pass("eliminate_common_subexpressions", eliminate_common_subexpressions, "reuse repeated pure ops"),

@@ -1,0 +1,437 @@
+"""Shape specialisation: a graph compiled for the dtypes, shapes and requires_grad flags of the
+tensor arguments of a call, behind a cheap guard.
+
+- ``SpecializedPlans`` sits on a compiled function. Each call computes the guard key, a tuple
+  of ``(numpy dtype, shape, requires_grad)`` per tensor parameter, and looks it up. On a miss
+  the graph is copied, its inputs get ``TensorMeta``s, and the pass pipeline runs again, which
+  now includes ``specialize_shapes``: metas are propagated through every op and shape queries
+  (``x.size(0)``, ``x.dim()``, ``x.shape``, ``len(x)``, ``x.numel()``) become constants, so
+  ``fold_constants`` can take branches and ``simplify_algebra`` can prove identities. The plan
+  made from it serves every later call with that key: the first call already runs the
+  specialised graph, so it agrees with later ones bit for bit.
+- After ``MAX_VARIANTS`` keys, a miss specialises on dtypes and ranks only (sizes dynamic),
+  again up to ``MAX_VARIANTS``; beyond that the generic graph runs.
+- ``TENSORSCRIPT_DISABLE_PASSES=specialize`` switches specialisation off (the generic graph
+  always runs); ``...=specialize_shapes`` keeps the variants but propagates nothing.
+
+Propagation is an abstract interpretation of the graph (``propagate_shapes``): an op's output
+meta comes from its registry ``meta`` rule when it has one, else from running its impl on
+stand-in zero arrays of the known dtypes and shapes, only for ops that are pure (not random,
+side_effect or mutates) and whose output shape does not depend on the data; an in-place op
+returns its first argument's meta; anything else is unknown. ``If`` outputs join their two
+blocks' metas, ``Loop`` carried values iterate the body to a fixed point.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from .ir import dtypes
+from .ir import graph as G
+from .ir import types as T
+from .ir.meta import TensorMeta, tensor_meta
+from .ops import registry as R
+from .passes.fold_constants import NO_VALUE, constant_value, insert_constant, is_immutable
+from .passes.unroll_loops import _copy_nodes
+
+MAX_VARIANTS = 8
+# Stand-ins larger than this are zero-strided views of one element: no memory, and an op
+# reading them stays cheap enough for a first call.
+_SMALL = 1 << 16
+
+_NOT_EVALUATED = frozenset({R.RANDOM, R.SIDE_EFFECT, R.MUTATES})
+# Ops whose result depends only on the argument's dtype and shape.
+SHAPE_QUERIES = frozenset({"size.int", "size", "shape", "dim", "ndimension", "ndim", "numel",
+                           "nelement", "len.Tensor"})
+# Ops whose output shape depends on the values in their arguments (by base name).
+DATA_DEPENDENT = frozenset({"nonzero", "nonzero_numpy", "argwhere", "masked_select", "unique",
+                            "unique_consecutive", "repeat_interleave", "where", "bincount",
+                            "index", "index_put", "multinomial", "histc", "item", "tolist"})
+_UNKNOWN = object()
+
+
+# ------------------------------------------------------------------ metas
+
+def meta_of_array(a: np.ndarray, requires_grad: Optional[bool] = None) -> Optional[TensorMeta]:
+    try:
+        dtype = dtypes.from_numpy(a.dtype)
+    except Exception:
+        return None
+    return TensorMeta(dtype, tuple(int(d) for d in a.shape), requires_grad)
+
+
+def join(a: Any, b: Any) -> Any:
+    """The most precise meta that holds for both ``a`` and ``b``."""
+    if a == b:
+        return a
+    if isinstance(a, TensorMeta) and isinstance(b, TensorMeta):
+        dtype = a.dtype if a.dtype == b.dtype else None
+        grad = a.requires_grad if a.requires_grad == b.requires_grad else None
+        if a.shape is None or b.shape is None or len(a.shape) != len(b.shape):
+            shape = None
+        else:
+            shape = tuple(x if x == y else None for x, y in zip(a.shape, b.shape))
+        return TensorMeta(dtype, shape, grad)
+    if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b):
+        return tuple(join(x, y) for x, y in zip(a, b))
+    return None
+
+
+def _stand_in(meta: TensorMeta, pointwise: bool) -> np.ndarray:
+    np_dtype = meta.dtype.np
+    if pointwise:
+        return np.zeros((1,) * len(meta.shape), dtype=np_dtype)
+    if int(np.prod(meta.shape, dtype=np.int64)) <= _SMALL:
+        return np.zeros(meta.shape, dtype=np_dtype)
+    return np.broadcast_to(np.zeros((), dtype=np_dtype), meta.shape)
+
+
+def _is_tensor_type(t: T.Type) -> bool:
+    return t == T.TensorType or (isinstance(t, T.OptionalType) and t.elem == T.TensorType)
+
+
+def _argument(v: G.Value, pointwise: bool, shapes: list):
+    """A stand-in for an input and its memo key part, or _UNKNOWN."""
+    meta = tensor_meta(v)
+    if meta is not None:
+        if not meta.complete:
+            return _UNKNOWN
+        shapes.append(meta.shape)
+        return _stand_in(meta, pointwise), ("T", meta.dtype.name, meta.shape)
+    if v.type == T.TensorType:
+        return _UNKNOWN
+    value = constant_value(v)
+    if value is not NO_VALUE:
+        if getattr(type(value), "_ts_tensor", False):
+            return value._data, ("id", id(value))
+        if isinstance(value, list):
+            value = tuple(value)
+            if not is_immutable(value):
+                return _UNKNOWN
+            return list(value), ("L", value)
+        if not is_immutable(value):
+            return _UNKNOWN
+        return value, ("C", type(value).__name__, value)
+    node = v.node
+    if node is not None and node.kind == G.LIST_CONSTRUCT:
+        items, keys = [], []
+        for item in node.inputs:
+            r = _argument(item, False, [])
+            if r is _UNKNOWN:
+                return _UNKNOWN
+            items.append(r[0])
+            keys.append(r[1])
+        return items, ("L", tuple(keys))
+    return _UNKNOWN
+
+
+_memo: dict = {}
+
+
+def _evaluate(node: G.Node) -> Any:
+    """The output meta(s) of an op node, or None."""
+    op = node.op
+    if op.tags & _NOT_EVALUATED or op.name in DATA_DEPENDENT or len(node.outputs) != 1:
+        return None
+    if op.has(R.INPLACE):
+        return tensor_meta(node.inputs[0]) if node.inputs else None
+    out_type = node.output.type
+    if not (out_type == T.TensorType or (isinstance(out_type, T.TupleType)
+                                         and any(e == T.TensorType for e in out_type.elems))):
+        return None
+    pointwise = op.has(R.POINTWISE)
+    shapes: list = []
+    args, keys = [], []
+    for v in node.inputs:
+        r = _argument(v, pointwise, shapes)
+        if r is _UNKNOWN:
+            return None
+        args.append(r[0])
+        keys.append(r[1])
+    key = (op.qualified_name, tuple(keys))
+    try:
+        hit = _memo.get(key, _UNKNOWN)
+    except TypeError:
+        key, hit = None, _UNKNOWN
+    if hit is not _UNKNOWN:
+        return hit
+    result = _run(op, node, args, pointwise, shapes)
+    if key is not None:
+        if len(_memo) > 4096:
+            _memo.clear()
+        _memo[key] = result
+    return result
+
+
+def _run(op: R.OpDef, node: G.Node, args: list, pointwise: bool, shapes: list) -> Any:
+    from .passes.fold_constants import _widen
+
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if op.meta is not None:
+                return op.meta(*args)
+            out = op.impl(*_widen(node, args))
+    except Exception:  # the op fails on these arguments: it will at run time too
+        return None
+    if isinstance(out, np.ndarray):
+        meta = meta_of_array(out)
+        if meta is not None and pointwise:
+            try:
+                shape = tuple(int(d) for d in np.broadcast_shapes(*shapes)) if shapes else ()
+            except ValueError:
+                return None
+            if len(shape) != len(meta.shape):
+                return None
+            meta = TensorMeta(meta.dtype, shape)
+        return meta
+    if isinstance(out, tuple):
+        if pointwise:
+            return None
+        return tuple(meta_of_array(o) if isinstance(o, np.ndarray) else None for o in out)
+    return None
+
+
+# ------------------------------------------------------------------ propagation
+
+def _clear(block: G.Block) -> None:
+    for n in block.nodes:
+        for o in n.outputs:
+            o.meta = None
+        for b in n.blocks:
+            for p in b.params:
+                p.meta = None
+            _clear(b)
+
+
+def _node(node: G.Node) -> None:
+    kind = node.kind
+    if kind == G.OP:
+        if node.outputs:
+            node.outputs[0].meta = _evaluate(node)
+    elif kind == G.CONSTANT:
+        value = node.attrs.get("value")
+        if getattr(type(value), "_ts_tensor", False):
+            node.output.meta = meta_of_array(value._data, bool(value.requires_grad))
+    elif kind == G.IF:
+        for b in node.blocks:
+            _block(b)
+        then, other = node.blocks
+        for k, o in enumerate(node.outputs):
+            o.meta = join(then.returns[k].meta, other.returns[k].meta)
+    elif kind == G.LOOP:
+        _loop(node)
+    elif kind == G.TUPLE_CONSTRUCT:
+        metas = tuple(v.meta for v in node.inputs)
+        node.output.meta = metas if any(m is not None for m in metas) else None
+    elif kind == G.TUPLE_INDEX and len(node.inputs) == 1:
+        src = node.inputs[0].meta
+        i = node.attrs.get("index")
+        node.output.meta = src[i] if isinstance(src, tuple) and isinstance(i, int) and -len(src) <= i < len(src) else None
+    elif kind == G.TUPLE_UNPACK:
+        src = node.inputs[0].meta
+        for k, o in enumerate(node.outputs):
+            o.meta = src[k] if isinstance(src, tuple) and len(src) == len(node.outputs) else None
+    elif kind == G.UNCHECKED_CAST:
+        node.output.meta = node.inputs[0].meta
+
+
+def _loop(node: G.Node) -> None:
+    body = node.blocks[0]
+    carried = [v.meta for v in node.inputs[2:]]
+    for attempt in range(6):
+        body.params[0].meta = None
+        for p, m in zip(body.params[1:], carried):
+            p.meta = m
+        _block(body)
+        joined = [join(m, r.meta) for m, r in zip(carried, body.returns[1:])]
+        if joined == carried:
+            break
+        if attempt >= 3:  # the lattice is shallow; give up precision rather than iterate on
+            joined = [None for _ in carried]
+        carried = joined
+    for o, m in zip(node.outputs, carried):
+        o.meta = m
+
+
+def _block(block: G.Block) -> None:
+    for n in block.nodes:
+        _node(n)
+
+
+def propagate_shapes(graph: G.Graph) -> G.Graph:
+    """Annotate every value with what the inputs' metas imply (inputs are left as they are)."""
+    _clear(graph.block)
+    _block(graph.block)
+    return graph
+
+
+# ------------------------------------------------------------------ folding shape queries
+
+def _query_value(node: G.Node) -> Any:
+    name = node.op.qualified_name
+    meta = tensor_meta(node.inputs[0])
+    if meta is None or meta.shape is None:
+        return _UNKNOWN
+    shape = meta.shape
+    if name in ("dim", "ndimension", "ndim"):
+        return len(shape)
+    if name == "size.int":
+        d = constant_value(node.inputs[1])
+        if type(d) is not int or not -len(shape) <= d < len(shape):
+            return _UNKNOWN
+        size = shape[d]
+        return _UNKNOWN if size is None else size
+    if None in shape:
+        return _UNKNOWN
+    if name in ("numel", "nelement"):
+        return int(np.prod(shape, dtype=np.int64))
+    if name == "len.Tensor":
+        return shape[0] if shape else _UNKNOWN
+    if name in ("size", "shape"):
+        return list(shape)
+    return _UNKNOWN
+
+
+def fold_shape_queries(graph: G.Graph) -> G.Graph:
+    for node in list(graph.nodes()):
+        if node.kind != G.OP or node.op.qualified_name not in SHAPE_QUERIES or not node.outputs:
+            continue
+        value = _query_value(node)
+        if value is _UNKNOWN:
+            continue
+        if isinstance(value, list):
+            # A fresh list per execution, as the op makes: fold_constants reads through it.
+            items = [insert_constant(node, d, T.IntType) for d in value]
+            replacement = G.Node(G.LIST_CONSTRUCT, inputs=items, output_types=[node.output.type],
+                                 span=node.span)
+            node.owner.insert_before(node, replacement)
+            result = replacement.output
+        else:
+            result = insert_constant(node, value, node.output.type)
+        node.output.replace_all_uses_with(result)
+        for b in _blocks_returning(graph, node.output):
+            b.set_returns([result if v is node.output else v for v in b.returns])
+        node.destroy()
+    return graph
+
+
+def _blocks_returning(graph: G.Graph, v: G.Value) -> list:
+    blocks = [graph.block] + [b for n in graph.nodes() for b in n.blocks]
+    return [b for b in blocks if v in b.returns]
+
+
+def specialize_shapes(graph: G.Graph) -> G.Graph:
+    """The pipeline's pass: nothing for a generic graph (no input carries a meta)."""
+    if not any(v.meta is not None for v in graph.inputs):
+        return graph
+    propagate_shapes(graph)
+    return fold_shape_queries(graph)
+
+
+# ------------------------------------------------------------------ specialising a graph
+
+def copy_graph(graph: G.Graph) -> G.Graph:
+    g = G.Graph(graph.name)
+    g.signature = graph.signature
+    env: dict = {}
+    for v in graph.inputs:
+        env[v] = g.add_input(v.type, v.name)
+    _copy_nodes(graph.block, env, g.block.append)
+    g.block.set_returns([env.get(v, v) for v in graph.outputs])
+    return g
+
+
+def specialize(graph: G.Graph, metas: dict) -> G.Graph:
+    """A copy of ``graph`` for inputs with these metas (input index -> TensorMeta), optimised."""
+    from .passes.pipeline import run_pipeline
+
+    g = copy_graph(graph)
+    for i, m in metas.items():
+        g.inputs[i].meta = m
+    g = run_pipeline(g)
+    propagate_shapes(g)  # nodes the passes made get their metas too
+    return g
+
+
+def enabled() -> bool:
+    disabled = {s.strip() for s in os.environ.get("TENSORSCRIPT_DISABLE_PASSES", "").split(",")}
+    return "specialize" not in disabled
+
+
+def _relaxed(key: tuple) -> tuple:
+    return tuple((dt, len(shape), rg) for dt, shape, rg in key)
+
+
+class SpecializedPlans:
+    """The guard and the variants of one graph. ``prepare(graph)`` makes a runnable plan;
+    ``plan(args)`` returns the one for these arguments (``args`` in parameter order)."""
+
+    def __init__(self, graph: G.Graph, tensor_positions, prepare: Callable, generic: Callable,
+                 max_variants: int = MAX_VARIANTS):
+        self.graph = graph
+        self.positions = tuple(tensor_positions)
+        self.prepare = prepare
+        self.generic = generic  # () -> the generic plan
+        self.max_variants = max_variants
+        self.plans: dict = {}
+        self.graphs: dict = {}
+        self.relaxed: dict = {}
+
+    def key(self, args) -> tuple:
+        out = []
+        for i in self.positions:
+            t = args[i]
+            d = t._data
+            out.append((d.dtype, d.shape, t._requires_grad))
+        return tuple(out)
+
+    def plan(self, args):
+        key = self.key(args)
+        p = self.plans.get(key)
+        if p is None:
+            p = self._miss(key)
+        return p
+
+    def graph_for(self, args) -> G.Graph:
+        key = self.key(args)
+        if key not in self.plans:
+            self._miss(key)
+        return self.graphs.get(key) or self.graphs.get(("relaxed", _relaxed(key))) or self.graph
+
+    def _miss(self, key: tuple):
+        if len(self.plans) < self.max_variants:
+            metas = {i: TensorMeta(dtypes.from_numpy(dt), tuple(shape), bool(rg))
+                     for i, (dt, shape, rg) in zip(self.positions, key)}
+            p = self._make(key, metas)
+            self.plans[key] = p
+            return p
+        rkey = _relaxed(key)
+        p = self.relaxed.get(rkey)
+        if p is None:
+            if len(self.relaxed) < self.max_variants:
+                metas = {i: TensorMeta(dtypes.from_numpy(dt), (None,) * rank, bool(rg))
+                         for i, (dt, rank, rg) in zip(self.positions, rkey)}
+                p = self._make(("relaxed", rkey), metas)
+            else:
+                p = self.generic()
+            self.relaxed[rkey] = p
+        return p
+
+    def _make(self, key, metas: dict):
+        try:
+            g = specialize(self.graph, metas)
+        except Exception:
+            if "PYTEST_CURRENT_TEST" in os.environ:
+                raise
+            return self.generic()  # a specialisation bug must not break a working program
+        self.graphs[key] = g
+        return self.prepare(g)
+
+
+__all__ = ["SpecializedPlans", "specialize", "specialize_shapes", "propagate_shapes",
+           "fold_shape_queries", "copy_graph", "join", "meta_of_array", "enabled",
+           "MAX_VARIANTS", "SHAPE_QUERIES", "DATA_DEPENDENT"]
