@@ -21,7 +21,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from .interpreter.errors import ScriptError
-from .interpreter.executor import Program, run_prepared
+from .interpreter.executor import PreparedGraph, Program, run_prepared
 from .interpreter.values import ScriptObject, is_tensor, normaliser, type_of
 from .jit.ir import dtypes
 from .jit.ir import types as T
@@ -316,6 +316,7 @@ class ScriptFunction:
         self._converters = [_converter(p.type) for p in self._params]
         self._normalise = normaliser(self._returns)
         self._prepared = None
+        self._specs = None  # the shape-specialised variants, made with the first plan
         self._python_fn = python_fn
         if python_fn is not None:
             self.__doc__ = python_fn.__doc__
@@ -350,7 +351,13 @@ class ScriptFunction:
         return f"{self.name}({', '.join(parts)}) -> {schema_type(self._returns)}"
 
     def graph_for(self, *args, **kwargs):
-        return self._graph
+        """The graph that runs for these arguments (specialised to their shapes)."""
+        values = self._bind(args, kwargs)
+        if self._prepared is None:
+            self._make_plan()
+        if self._specs is None:
+            return self._graph
+        return self._specs.graph_for(values)
 
     def save(self, path) -> None:
         from .serialization import save
@@ -401,11 +408,28 @@ class ScriptFunction:
                     f"Declaration: {self.schema}") from None
         return out
 
+    def _make_plan(self):
+        from .jit import specialize
+
+        program = self._compiled.program
+        pg = self._prepared = program.prepared(self.name)
+        tensors = [i for i, p in enumerate(self._params) if p.type == T.TensorType]
+        if tensors and specialize.enabled():
+            self._specs = specialize.SpecializedPlans(
+                self._graph, tensors, lambda g: PreparedGraph(g, program), lambda: pg)
+        return pg
+
     def __call__(self, *args, **kwargs):
         values = self._bind(args, kwargs)
-        pg = self._prepared
-        if pg is None:
-            pg = self._prepared = self._compiled.program.prepared(self.name)
+        specs = self._specs
+        if specs is not None:
+            pg = specs.plan(values)
+        else:
+            pg = self._prepared
+            if pg is None:
+                pg = self._make_plan()
+                if self._specs is not None:
+                    pg = self._specs.plan(values)
         try:
             return self._normalise(run_prepared(pg, values))
         except ScriptError as err:

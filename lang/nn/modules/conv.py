@@ -51,6 +51,7 @@ class _ConvNd(Module):
         self.output_padding = _ntuple(0, n)
         self.groups = groups
         self.padding_mode = padding_mode
+        self._reversed_padding_repeated_twice = self._reversed_padding()
         dt = dtype if dtype is not None else eager.float32
         self.weight = Parameter(eager.empty(out_channels, in_channels // groups,
                                             *self.kernel_size, dtype=dt))
@@ -70,29 +71,17 @@ class _ConvNd(Module):
 
     def _reversed_padding(self) -> list:
         """F.pad's order: last dimension first, each as (before, after)."""
-        n = self._n
         if isinstance(self.padding, str):
             pads = []
             for d, k in zip(reversed(self.dilation), reversed(self.kernel_size)):
                 total = d * (k - 1)
                 left = total // 2 if self.padding == "same" else 0
-                right = total - left if self.padding == "same" else 0
-                pads += [left, right]
+                pads += [left, total - left if self.padding == "same" else 0]
             return pads
         pads = []
-        for p in reversed(self.padding[:n]):
+        for p in reversed(self.padding):
             pads += [p, p]
         return pads
-
-    def _conv(self, input, weight, bias):
-        conv = F.conv1d if self._n == 1 else F.conv2d
-        if self.padding_mode != "zeros":
-            padded = F.pad(input, self._reversed_padding(), mode=self.padding_mode)
-            return conv(padded, weight, bias, self.stride, 0, self.dilation, self.groups)
-        return conv(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
-
-    def forward(self, input):
-        return self._conv(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         n = self._n
@@ -116,9 +105,25 @@ class _ConvNd(Module):
 class Conv1d(_ConvNd):
     _n = 1
 
+    def forward(self, input):
+        if self.padding_mode != "zeros":
+            padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+            return F.conv1d(padded, self.weight, self.bias, self.stride, 0, self.dilation,
+                            self.groups)
+        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                        self.groups)
+
 
 class Conv2d(_ConvNd):
     _n = 2
+
+    def forward(self, input):
+        if self.padding_mode != "zeros":
+            padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+            return F.conv2d(padded, self.weight, self.bias, self.stride, 0, self.dilation,
+                            self.groups)
+        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                        self.groups)
 
 
 __all__ = ["Conv1d", "Conv2d"]

@@ -1,6 +1,8 @@
 """Embedding: a lookup table whose ``padding_idx`` row stays zero and gets no gradient."""
 from __future__ import annotations
 
+from typing import Optional
+
 from ... import eager
 from .. import functional as F
 from .. import init
@@ -8,6 +10,8 @@ from .module import Module, Parameter
 
 
 class Embedding(Module):
+    padding_idx: Optional[int]
+    max_norm: Optional[float]
     __constants__ = ["num_embeddings", "embedding_dim", "padding_idx", "max_norm", "norm_type",
                      "scale_grad_by_freq", "sparse"]
 

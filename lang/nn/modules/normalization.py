@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numbers
+from typing import Optional
 
 from ... import eager
 from .. import functional as F
@@ -10,6 +11,7 @@ from .module import Module, Parameter
 
 
 class _BatchNorm(Module):
+    momentum: Optional[float]
     __constants__ = ["track_running_stats", "momentum", "eps", "num_features", "affine"]
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum=0.1, affine: bool = True,
@@ -55,21 +57,24 @@ class _BatchNorm(Module):
 
     def forward(self, input):
         self._check_input_dim(input)
-        factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            with eager.no_grad():
-                self.num_batches_tracked.add_(1)
-            if self.momentum is None:
-                # A cumulative moving average: batch n gets weight 1/n.
-                factor = 1.0 / float(self.num_batches_tracked.item())
-            else:
-                factor = self.momentum
+        factor = 0.0
+        momentum = self.momentum
+        if momentum is not None:
+            factor = momentum
+        if self.training and self.track_running_stats:
+            tracked = self.num_batches_tracked
+            if tracked is not None:
+                # An int64 buffer: never part of autograd, so no no_grad() needed.
+                tracked.add_(1)
+                if momentum is None:
+                    # A cumulative moving average: batch n gets weight 1/n.
+                    factor = 1.0 / float(tracked.item())
         bn_training = self.training or (self.running_mean is None and self.running_var is None)
-        use_running = not self.training or self.track_running_stats
-        return F.batch_norm(input,
-                            self.running_mean if use_running else None,
-                            self.running_var if use_running else None,
-                            self.weight, self.bias, bn_training, factor, self.eps)
+        if not self.training or self.track_running_stats:
+            return F.batch_norm(input, self.running_mean, self.running_var, self.weight,
+                                self.bias, bn_training, factor, self.eps)
+        return F.batch_norm(input, None, None, self.weight, self.bias, bn_training, factor,
+                            self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "

@@ -1,6 +1,8 @@
 """Max, average and adaptive pooling over 1-d and 2-d inputs."""
 from __future__ import annotations
 
+from typing import Optional
+
 from .. import functional as F
 from .module import Module
 
@@ -26,13 +28,24 @@ class _MaxPoolNd(Module):
 class MaxPool1d(_MaxPoolNd):
     def forward(self, input):
         return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+                            self.ceil_mode, self.return_indices)
 
 
 class MaxPool2d(_MaxPoolNd):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.return_indices:
+            # The result type changes with return_indices, so the method itself is swapped
+            # (a script sees one forward per instance).
+            object.__setattr__(self, "forward", self._forward_with_indices)
+
     def forward(self, input):
         return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+                            self.ceil_mode)
+
+    def _forward_with_indices(self, input):
+        return F.max_pool2d_with_indices(input, self.kernel_size, self.stride, self.padding,
+                                         self.dilation, self.ceil_mode)
 
 
 class AvgPool1d(Module):
@@ -56,6 +69,7 @@ class AvgPool1d(Module):
 
 
 class AvgPool2d(Module):
+    divisor_override: Optional[int]
     __constants__ = ["kernel_size", "stride", "padding", "ceil_mode", "count_include_pad",
                      "divisor_override"]
 
@@ -95,7 +109,7 @@ class AdaptiveAvgPool1d(_AdaptivePoolNd):
 
 class AdaptiveAvgPool2d(_AdaptivePoolNd):
     def forward(self, input):
-        return F.adaptive_avg_pool2d(input, _resolve_adaptive(self.output_size, input))
+        return F.adaptive_avg_pool2d(input, self.output_size)
 
 
 class AdaptiveMaxPool2d(_AdaptivePoolNd):
@@ -104,19 +118,11 @@ class AdaptiveMaxPool2d(_AdaptivePoolNd):
         self.return_indices = return_indices
 
     def forward(self, input):
-        return F.adaptive_max_pool2d(input, _resolve_adaptive(self.output_size, input),
-                                     self.return_indices)
+        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
 
 def _single(v):
     return tuple(v) if isinstance(v, (tuple, list)) else (v,)
-
-
-def _resolve_adaptive(output_size, input):
-    """``None`` in an output size keeps that input dimension, as PyTorch allows."""
-    if isinstance(output_size, (tuple, list)):
-        return [input.shape[-2 + i] if s is None else s for i, s in enumerate(output_size)]
-    return output_size
 
 
 __all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",
