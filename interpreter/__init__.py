@@ -8,3 +8,4 @@ from .tensor import Size, Tensor, device, install_methods  # noqa: F401
 from .errors import ScriptError  # noqa: F401
 from . import compiled_region  # noqa: F401  teaches the executor prim::CompiledRegion
 from . import fusion  # noqa: F401  teaches the executor prim::FusionGroup
+from . import differentiable_graph  # noqa: F401  teaches the executor prim::DifferentiableGraph

@@ -83,6 +83,9 @@ class _Compiled:
             self.checked = _stage("type checker", check_module, module)
         lowered = _stage("lowering", lower_module, self.checked)
         graphs = dict(lowered.graphs)
+        from .jit.specialize import copy_graph
+        # Shape specialisation starts again from the lowered graphs.
+        self.unoptimised = {name: copy_graph(g) for name, g in graphs.items()}
         for name, graph in list(graphs.items()):
             optimised = _stage("optimiser", run_pipeline, graph)
             if optimised is not None:
@@ -416,7 +419,7 @@ class ScriptFunction:
         tensors = [i for i, p in enumerate(self._params) if p.type == T.TensorType]
         if tensors and specialize.enabled():
             self._specs = specialize.SpecializedPlans(
-                self._graph, tensors, lambda g: PreparedGraph(g, program), lambda: pg)
+                self._compiled.unoptimised.get(self.name, self._graph), tensors, lambda g: PreparedGraph(g, program), lambda: pg)
         return pg
 
     def __call__(self, *args, **kwargs):

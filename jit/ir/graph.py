@@ -31,6 +31,11 @@ Conventions the lowering follows (and the executor, printer and passes rely on):
 - ``prim::TupleIndex[index=i](%t)``; ``prim::TupleUnpack(%t) -> elems``;
   ``prim::DictConstruct(%k0, %v0, %k1, %v1, ...)``.
 - ``prim::CreateObject[cls=ClassType]()`` then ``prim::CallMethod[name=__init__](%obj, ...)``.
+- ``prim::DifferentiableGraph[subgraph=g](*inputs) -> outs``: a straight-line region (no
+  blocks) of differentiable ops, run as ``g`` when nothing requires grad; otherwise a forward
+  graph runs with grad mode off and one autograd node runs the matching backward graph
+  (``jit.autodiff``, ``jit/passes/create_autodiff_subgraphs.py``). Inputs and outputs are
+  Tensors or values holding no Tensor.
 """
 from __future__ import annotations
 
@@ -61,6 +66,7 @@ UNCHECKED_CAST = "prim::unchecked_cast"  # Optional[T] -> T after refinement
 ISINSTANCE = "prim::isinstance"  # attrs: types
 GRAD_MODE = "prim::SetGradEnabled"  # inputs: bool; returns the previous mode
 FUSION_GROUP = "prim::FusionGroup"  # attrs: subgraph
+DIFFERENTIABLE_GRAPH = "prim::DifferentiableGraph"  # attrs: subgraph
 RANGE_LENGTH = "prim::RangeLength"  # inputs: start, stop, step -> number of iterations
 IS_NONE = "prim::is_none"  # inputs: x -> bool
 IS_NOT_NONE = "prim::is_not_none"  # inputs: x -> bool

@@ -26,6 +26,7 @@ from ..specialize import specialize_shapes
 from .decompose_composites import decompose_composites
 from .eliminate_common_subexpressions import eliminate_common_subexpressions
 from .compile_scalar_regions import compile_scalar_regions
+from .create_autodiff_subgraphs import create_autodiff_subgraphs
 from .eliminate_dead_code import eliminate_dead_code
 from .fold_constants import fold_constants
 from .fuse_pointwise import fuse_pointwise
@@ -42,15 +43,16 @@ class Pass:
 
 DEFAULT_PASSES: list = [
     Pass("fold_constants", fold_constants, "evaluate ops on constants; take constant branches"),
-    Pass("unroll_loops", unroll_loops, "copy the body of short counted loops"),
-    Pass("fold_constants", fold_constants, "fold what unrolling exposed"),
     Pass("specialize_shapes", specialize_shapes, "propagate input shapes; fold size() and dim()"),
     Pass("fold_constants", fold_constants, "fold what the known shapes decide"),
+    Pass("unroll_loops", unroll_loops, "copy the body of short counted loops"),
+    Pass("fold_constants", fold_constants, "fold what unrolling exposed"),
     Pass("simplify_algebra", simplify_algebra, "x * 1 -> x and other provable identities"),
     Pass("decompose_composites", decompose_composites, "softmax, gelu, ... as primitives, for fusion"),
     Pass("eliminate_common_subexpressions", eliminate_common_subexpressions, "reuse repeated pure ops"),
     Pass("eliminate_dead_code", eliminate_dead_code, "remove nodes whose results nothing needs"),
     Pass("fuse_pointwise", fuse_pointwise, "pointwise chains and row reductions as one kernel"),
+    Pass("create_autodiff_subgraphs", create_autodiff_subgraphs, "straight-line differentiable runs as one tape node"),
     Pass("compile_scalar_regions", compile_scalar_regions, "scalar loops as one Numba function (last)"),
 ]
 

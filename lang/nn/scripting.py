@@ -319,6 +319,16 @@ def _self_path(node: _Node, child_names: list) -> pyast.expr:
     return expr
 
 
+def _constant_key(expr):
+    """The value of a constant index (``0``, ``-1``, ``"name"``), or None."""
+    if isinstance(expr, pyast.Constant) and isinstance(expr.value, (int, str)):
+        return expr.value
+    if isinstance(expr, pyast.UnaryOp) and isinstance(expr.op, pyast.USub) and \
+            isinstance(expr.operand, pyast.Constant) and isinstance(expr.operand.value, int):
+        return -expr.operand.value
+    return None
+
+
 class _Substitute(pyast.NodeTransformer):
     def __init__(self, mapping: dict):
         self.mapping = mapping
@@ -373,11 +383,11 @@ class _Rewriter(pyast.NodeTransformer):
     def visit_Subscript(self, n):
         self.generic_visit(n)
         path = self._path_of(n.value)
-        if path is None or not isinstance(n.slice, pyast.Constant):
+        key = _constant_key(n.slice)
+        if path is None or key is None:
             return n
         container = self._node_of(path)
         keys = list(container.children)
-        key = n.slice.value
         if isinstance(container.module, ModuleDict) and key in container.children:
             return _self_path(self.node, path + [key])
         if isinstance(key, int) and -len(keys) <= key < len(keys):
