@@ -49,8 +49,9 @@ _SCALAR_KIND = {bool: "bool", int: "int", float: "float"}
 _handlers = registry._handlers
 
 
-def _disabled() -> bool:
-    return os.environ.get("TENSORSCRIPT_FUSION_KERNELS", "1") == "0"
+def _kernels_enabled() -> bool:
+    """``TENSORSCRIPT_FUSION_KERNELS=0`` keeps the groups but runs them op by op (debugging)."""
+    return os.environ.get("TENSORSCRIPT_FUSION_KERNELS", "1") != "0"
 
 
 class _Node:
@@ -72,7 +73,7 @@ class FusedGroup:
         self.subgraph = subgraph
         self.unfused = PreparedGraph(subgraph, program, direct)
         self.plans: dict = {}
-        self.nodes: Optional[list] = self._analyze(subgraph)
+        self.nodes: Optional[list] = self._analyze(subgraph) if _kernels_enabled() else None
         params = subgraph.inputs
         self.tensor_params = [i for i, p in enumerate(params) if p.type == T.TensorType]
         self.scalar_params = [i for i, p in enumerate(params) if p.type != T.TensorType]
@@ -129,7 +130,7 @@ class FusedGroup:
     # ---------------------------------------------------------------- running
 
     def __call__(self, *args):
-        if (self.nodes is None or len(_handlers) != 1 or _disabled()
+        if (self.nodes is None or len(_handlers) != 1
                 or autograd._grad_enabled and any(
                     args[i]._requires_grad for i in self.tensor_params if args[i] is not None)):
             return self.unfused(*args)

@@ -509,6 +509,114 @@ def call_cached(key_name: str, candidates: Callable[[], list], args: tuple, kwar
     return registry._handlers[-1].process(op, tuple(bound))
 
 
+# ------------------------------------------------------------------ operator fast paths
+#
+# Python operators and argument-less methods on plain tensors (no input requiring grad, no
+# saved alias, only the runtime handler active) skip the handler: the overload and its
+# defaults are resolved once per operand type, and the kernel's array is wrapped directly.
+# Anything else, and any kernel failure (re-raised with PyTorch's type), takes the general path.
+
+_handlers = registry._handlers
+
+
+def _fast_entry(op: OpDef, nargs: int):
+    """``(impl, defaults)`` when ``nargs`` positional values bind to ``op`` without conversion
+    and the op makes one fresh Tensor from tensors passed by value; else None."""
+    plan = _plans.get(op) or _plan(op)
+    params = op.schema.params
+    if (not plan.fast or op.schema.varargs or nargs > len(params)
+            or any(i >= nargs for i in plan.tensor_idx)
+            or any(p.kwarg_only or _needs_convert(p.type) for p in params[:nargs])
+            or any(isinstance(p.default, (list, dict)) for p in params[nargs:])):
+        return None
+    return op.impl, tuple(p.default for p in params[nargs:])
+
+
+def _learn_binary(fast: dict, candidates: Callable[[], list], a, b) -> None:
+    args = (a, b)
+    entry = False
+    if _cacheable((type(a), type(b))):
+        for op in candidates():
+            if bind_arguments(op, args, {}) is not None:
+                fe = _fast_entry(op, 2)
+                if fe is not None:
+                    entry = (fe[0], fe[1], 1 in _plans[op].tensor_idx)
+                break
+    fast[type(b)] = entry
+
+
+def binary_operator(key_name: str, candidates: Callable[[], list]):
+    """``self <op> other`` for a Tensor ``self``: NotImplemented when no overload matches."""
+    fast: dict = {}  # type(other) -> (impl, defaults, other is a tensor) or False
+
+    def op(self, other):
+        e = fast.get(type(other))
+        if e and _handlers[-1] is HANDLER and not self._requires_grad \
+                and self._saved_version is None:
+            impl, tail, tensor_other = e
+            if tensor_other:
+                if other._requires_grad or other._saved_version is not None:
+                    return try_call_cached(key_name, candidates, self, other)
+                y = other._data
+            else:
+                y = other
+            x = self._data
+            try:
+                out = impl(x, y, *tail)
+            except Exception:
+                return try_call_cached(key_name, candidates, self, other)
+            if out is x:
+                return self
+            if type(out) is not np.ndarray:
+                out = np.asarray(out)
+            t = _new(_Tensor)
+            t._data = out
+            t._version = [0]
+            t._requires_grad = False
+            t._grad_fn = None
+            return t
+        if e is None:
+            _learn_binary(fast, candidates, self, other)
+        return try_call_cached(key_name, candidates, self, other)
+    return op
+
+
+def unary_method(key_name: str, what: str, candidates: Callable[[], list]):
+    """``self.name(...)``; without arguments, the fast path above."""
+    fast: dict = {}  # type(self) -> (impl, defaults) or False
+
+    def method(self, *args, **kwargs):
+        if args or kwargs:
+            return call_cached(what, candidates, (self,) + args, kwargs, what)
+        e = fast.get(type(self))
+        if e and _handlers[-1] is HANDLER and not self._requires_grad \
+                and self._saved_version is None:
+            x = self._data
+            try:
+                out = e[0](x, *e[1])
+            except Exception:
+                out = None
+            else:
+                if out is x:
+                    return self
+                if type(out) is not np.ndarray:
+                    out = np.asarray(out)
+                t = _new(_Tensor)
+                t._data = out
+                t._version = [0]
+                t._requires_grad = False
+                t._grad_fn = None
+                return t
+        op, bound = resolve_unary(fast_cache, key_name, candidates, self)
+        if e is None:
+            fe = _fast_entry(op, 1) if _cacheable((type(self),)) else None
+            fast[type(self)] = fe if fe is not None else False
+        return _handlers[-1].process(op, bound)
+
+    fast_cache: dict = {}
+    return method
+
+
 def try_call_cached(key_name: str, candidates: Callable[[], list], a, b):
     """An operator ``a <op> b``: like :func:`call_cached`, NotImplemented when nothing matches."""
     entry = _cache.get((key_name, type(a), type(b)))
@@ -529,4 +637,5 @@ def try_call_cached(key_name: str, candidates: Callable[[], list], a, b):
 
 
 __all__ = ["RuntimeHandler", "HANDLER", "wrap", "dtype_of", "call_cached", "try_call_cached",
+           "binary_operator", "unary_method",
            "clear_cache", "no_match_message"]

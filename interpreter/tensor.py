@@ -18,7 +18,8 @@ from ..jit.ir import dtypes
 from ..jit.ops import registry
 from ..jit.ops.registry import (BINARY_OPERATORS, COMPARISON_OPERATORS, methods, overloads)
 from . import autograd, runtime
-from .runtime import call_cached, dtype_of, resolve_unary, try_call_cached, wrap
+from .runtime import (binary_operator, call_cached, dtype_of, resolve_unary, unary_method,
+                      wrap)
 
 
 class Size(tuple):
@@ -503,17 +504,8 @@ def _tensor_repr(t: "Tensor") -> str:
 # ------------------------------------------------------------------ generated methods
 
 def _make_method(name: str):
-    candidates = _method_candidates(name)
     what = f"Tensor.{name}"
-
-    unary_cache: dict = {}
-
-    def method(self, *args, **kwargs):
-        if args or kwargs:
-            return call_cached(what, candidates, (self,) + args, kwargs, what)
-        op, bound = resolve_unary(unary_cache, what, candidates, self)
-        return registry._handlers[-1].process(op, bound)
-
+    method = unary_method(what, what, _method_candidates(name))
     method.__name__ = name
     method.__qualname__ = f"Tensor.{name}"
     method._ts_generated = True
@@ -537,11 +529,7 @@ def install_methods() -> None:
 # ------------------------------------------------------------------ operators
 
 def _binary(name: str):
-    candidates = _op_candidates(name)
-
-    def op(self, other):
-        return try_call_cached(name, candidates, self, other)
-    return op
+    return binary_operator(name, _op_candidates(name))
 
 
 def _inplace(name: str):

@@ -2267,6 +2267,13 @@ class FunctionChecker:
             )
             raise _err(e.func.span, M.NAME_UNDEFINED, name=name, hint=M.suggest(name, candidates))
         args, kwargs = self.call_args(e, frame)
+        if (name == "len" and len(args) == 1 and not kwargs
+                and isinstance(args[0].type, T.TupleType)):
+            e.target = ConstantTarget(len(args[0].type.elems))
+            e.bound = []
+            e.func.type = T.AnyType
+            e.func.target = e.target
+            return T.IntType
         return self.finish_call(e, self.resolve_ops(ops, args, kwargs, e.span, name))
 
     def container_constructor(self, e: ast.Call, name: str, frame: Frame) -> Optional[T.Type]:

@@ -158,6 +158,9 @@ for _name, _fn in _COMPARISONS.items():
     register(f"{_name}.float_int(float a, int b) -> bool", _fn)
     register(f"{_name}.bool(bool a, bool b) -> bool", _fn)
     register(f"{_name}.Scalar_Scalar(Scalar a, Scalar b) -> bool", _fn)
+for _name in ("eq", "ne"):
+    register(f"{_name}.ScalarType(ScalarType a, ScalarType b) -> bool", _COMPARISONS[_name])
+    register(f"{_name}.device(Device a, Device b) -> bool", _COMPARISONS[_name])
 
 
 # ------------------------------------------------------------------ unary operators

@@ -186,7 +186,7 @@ def _broadcast_shape(draw, shape):
     return tuple(out)
 
 
-@settings(max_examples=40)
+@settings(max_examples=15)
 @given(st.data())
 def test_pointwise_matches_unfused(cu, data):
     shape = data.draw(shapes)
@@ -205,7 +205,7 @@ def test_pointwise_matches_unfused(cu, data):
     _check(cu.gelu(ts.tensor(x)).numpy(), _reference("gelu", ts.tensor(x)).numpy(), dtype)
 
 
-@settings(max_examples=30)
+@settings(max_examples=12)
 @given(st.data())
 def test_integer_and_mixed_dtypes_match_unfused(cu, data):
     shape = data.draw(shapes)
@@ -226,7 +226,7 @@ def test_integer_and_mixed_dtypes_match_unfused(cu, data):
         _check(got, want, want.dtype)
 
 
-@settings(max_examples=40)
+@settings(max_examples=12)
 @given(st.data())
 def test_row_reductions_match_unfused(cu, data):
     shape = data.draw(shapes)

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Optional
+from typing import Optional, Tuple
 
 from ... import eager
+from ...eager import Tensor
 from .. import functional as F
 from .. import init
 from .activation import GELU, ReLU
@@ -14,15 +15,6 @@ from .dropout import Dropout
 from .linear import Linear, NonDynamicallyQuantizableLinear
 from .module import Module, Parameter
 from .normalization import LayerNorm
-
-
-def _float_mask(mask, dtype):
-    """A bool mask (True: not attended) as an additive float mask; float masks pass through."""
-    if mask is None:
-        return None
-    if mask.dtype == eager.bool:
-        return eager.zeros(list(mask.shape), dtype=dtype).masked_fill(mask, float("-inf"))
-    return mask.to(dtype)
 
 
 class MultiheadAttention(Module):
@@ -91,59 +83,77 @@ class MultiheadAttention(Module):
         if self.bias_v is not None:
             init.xavier_normal_(self.bias_v)
 
-    def _projections(self):
-        e = self.embed_dim
-        if self._qkv_same_embed_dim:
-            w = self.in_proj_weight
-            wq, wk, wv = w[:e], w[e:2 * e], w[2 * e:]
-        else:
-            wq, wk, wv = self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
-        b = self.in_proj_bias
-        if b is None:
-            return (wq, None), (wk, None), (wv, None)
-        return (wq, b[:e]), (wk, b[e:2 * e]), (wv, b[2 * e:])
-
-    def forward(self, query, key, value, key_padding_mask=None, need_weights: bool = True,
-                attn_mask=None, average_attn_weights: bool = True, is_causal: bool = False):
+    def forward(self, query: Tensor, key: Tensor, value: Tensor,
+                key_padding_mask: Optional[Tensor] = None, need_weights: bool = True,
+                attn_mask: Optional[Tensor] = None, average_attn_weights: bool = True,
+                is_causal: bool = False) -> Tuple[Tensor, Optional[Tensor]]:
         batched = query.dim() == 3
         if self.batch_first and batched:
-            query, key, value = (t.transpose(0, 1) for t in (query, key, value))
+            query = query.transpose(0, 1)
+            key = key.transpose(0, 1)
+            value = value.transpose(0, 1)
         if not batched:
-            query, key, value = (t.unsqueeze(1) for t in (query, key, value))
+            query = query.unsqueeze(1)
+            key = key.unsqueeze(1)
+            value = value.unsqueeze(1)
             if key_padding_mask is not None:
                 key_padding_mask = key_padding_mask.unsqueeze(0)
-        tgt_len, bsz, embed_dim = query.shape
+        tgt_len = query.shape[0]
+        bsz = query.shape[1]
+        embed_dim = query.shape[2]
         if embed_dim != self.embed_dim:
-            raise AssertionError(f"was expecting embedding dimension of {self.embed_dim}, but "
-                                 f"got {embed_dim}")
-        heads, head_dim = self.num_heads, self.head_dim
-        (wq, bq), (wk, bk), (wv, bv) = self._projections()
-        q = F.linear(query, wq, bq)
-        k = F.linear(key, wk, bk)
-        v = F.linear(value, wv, bv)
+            raise AssertionError("query's embedding dimension differs from embed_dim")
+        heads = self.num_heads
+        head_dim = self.head_dim
+        e = self.embed_dim
+
+        in_proj_weight = self.in_proj_weight
+        q_proj_weight = self.q_proj_weight
+        k_proj_weight = self.k_proj_weight
+        v_proj_weight = self.v_proj_weight
+        if in_proj_weight is not None:
+            w_q = in_proj_weight[:e]
+            w_k = in_proj_weight[e:2 * e]
+            w_v = in_proj_weight[2 * e:]
+        elif q_proj_weight is not None and k_proj_weight is not None and \
+                v_proj_weight is not None:
+            w_q = q_proj_weight
+            w_k = k_proj_weight
+            w_v = v_proj_weight
+        else:
+            raise AssertionError("MultiheadAttention has no projection weights")
+        b_q: Optional[Tensor] = None
+        b_k: Optional[Tensor] = None
+        b_v: Optional[Tensor] = None
+        in_proj_bias = self.in_proj_bias
+        if in_proj_bias is not None:
+            b_q = in_proj_bias[:e]
+            b_k = in_proj_bias[e:2 * e]
+            b_v = in_proj_bias[2 * e:]
+        q = F.linear(query, w_q, b_q)
+        k = F.linear(key, w_k, b_k)
+        v = F.linear(value, w_v, b_v)
 
         if is_causal and attn_mask is None:
-            s = key.shape[0]
-            attn_mask = eager.ones(tgt_len, s, dtype=eager.bool).triu(1)
-        attn_mask = _float_mask(attn_mask, q.dtype)
-        key_padding_mask = _float_mask(key_padding_mask, q.dtype)
-
-        if self.bias_k is not None:
-            k = eager.cat([k, self.bias_k.expand(1, bsz, embed_dim)])
-            v = eager.cat([v, self.bias_v.expand(1, bsz, embed_dim)])
+            attn_mask = eager.ones([tgt_len, key.shape[0]], dtype=eager.bool).triu(1)
+        bias_k = self.bias_k
+        bias_v = self.bias_v
+        if bias_k is not None and bias_v is not None:
+            k = eager.cat([k, bias_k.expand([1, bsz, embed_dim])])
+            v = eager.cat([v, bias_v.expand([1, bsz, embed_dim])])
             if attn_mask is not None:
                 attn_mask = F.pad(attn_mask, [0, 1])
             if key_padding_mask is not None:
                 key_padding_mask = F.pad(key_padding_mask, [0, 1])
 
         # (L, N, E) -> (N * H, L, head_dim)
-        q = q.reshape(tgt_len, bsz * heads, head_dim).transpose(0, 1)
-        k = k.reshape(k.shape[0], bsz * heads, head_dim).transpose(0, 1)
-        v = v.reshape(v.shape[0], bsz * heads, head_dim).transpose(0, 1)
+        q = q.reshape([tgt_len, bsz * heads, head_dim]).transpose(0, 1)
+        k = k.reshape([k.shape[0], bsz * heads, head_dim]).transpose(0, 1)
+        v = v.reshape([v.shape[0], bsz * heads, head_dim]).transpose(0, 1)
         if self.add_zero_attn:
-            zeros = eager.zeros(bsz * heads, 1, head_dim, dtype=q.dtype)
-            k = eager.cat([k, zeros], dim=1)
-            v = eager.cat([v, zeros], dim=1)
+            zeros = eager.zeros([bsz * heads, 1, head_dim], dtype=q.dtype)
+            k = eager.cat([k, zeros], 1)
+            v = eager.cat([v, zeros], 1)
             if attn_mask is not None:
                 attn_mask = F.pad(attn_mask, [0, 1])
             if key_padding_mask is not None:
@@ -152,21 +162,27 @@ class MultiheadAttention(Module):
 
         scores = eager.bmm(q * (1.0 / math.sqrt(head_dim)), k.transpose(1, 2))
         if attn_mask is not None:
+            # True in a bool mask means "not attended"; a float mask is added.
             if attn_mask.dim() == 2:
-                scores = scores + attn_mask.unsqueeze(0)
+                attn_mask = attn_mask.unsqueeze(0)
+            if attn_mask.dtype == eager.bool:
+                scores = scores.masked_fill(attn_mask, float("-inf"))
             else:
                 scores = scores + attn_mask
         if key_padding_mask is not None:
-            scores = scores.reshape(bsz, heads, tgt_len, src_len) \
-                + key_padding_mask.reshape(bsz, 1, 1, src_len)
-            scores = scores.reshape(bsz * heads, tgt_len, src_len)
-        weights = F.softmax(scores, dim=-1)
+            scores = scores.reshape([bsz, heads, tgt_len, src_len])
+            padding = key_padding_mask.reshape([bsz, 1, 1, src_len])
+            if padding.dtype == eager.bool:
+                scores = scores.masked_fill(padding, float("-inf"))
+            else:
+                scores = scores + padding
+            scores = scores.reshape([bsz * heads, tgt_len, src_len])
+        weights = F.softmax(scores, -1)
+        dropped = weights
         if self.training and self.dropout > 0.0:
-            dropped = F.dropout(weights, p=self.dropout)
-        else:
-            dropped = weights
+            dropped = F.dropout(weights, self.dropout)
         out = eager.bmm(dropped, v)
-        out = out.transpose(0, 1).reshape(tgt_len, bsz, embed_dim)
+        out = out.transpose(0, 1).reshape([tgt_len, bsz, embed_dim])
         out = self.out_proj(out)
 
         if self.batch_first and batched:
@@ -175,9 +191,9 @@ class MultiheadAttention(Module):
             out = out.squeeze(1)
         if not need_weights:
             return out, None
-        weights = weights.reshape(bsz, heads, tgt_len, src_len)
+        weights = weights.reshape([bsz, heads, tgt_len, src_len])
         if average_attn_weights:
-            weights = weights.mean(dim=1)
+            weights = weights.mean(1)
         if not batched:
             weights = weights.squeeze(0)
         return out, weights
