@@ -179,6 +179,11 @@ def run(rounds: int, quick: bool, threads: int) -> list:
     return rows
 
 
+def _ratio(row: dict, variant: str) -> str:
+    r = row["ratios"].get(variant)
+    return "-" if r is None else f"{r:.2f}x"
+
+
 def main(argv=None) -> list:
     import argparse
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -202,8 +207,7 @@ def main(argv=None) -> list:
     print(f"\nratio = variant time / tensorscript time (above 1: tensorscript faster)")
     print(f"{'case':<24}" + "".join(f"{v:>18}" for v in variants[1:]))
     for r in rows:
-        cells = "".join(f"{(f'{r['ratios'][v]:.2f}x' if v in r['ratios'] else '-'):>18}"
-                        for v in variants[1:])
+        cells = "".join(f"{_ratio(r, v):>18}" for v in variants[1:])
         print(f"{r['case']:<24}{cells}")
     for r in rows:
         for v, note in r["notes"].items():

@@ -137,6 +137,26 @@ def fmt_time(t) -> str:
     return f"{t:.2f} s"
 
 
+def run(harness) -> list:
+    """Rows for bench/run_all.py: tensorscript against CPython (and torch.jit when present)."""
+    repeat = 3
+    out = per_node(repeat)
+    out.append(program_row("collatz steps summed over 1..n", COLLATZ, "collatz_total", 20000,
+                           repeat))
+    out.append(program_row("list-heavy", LISTS, "list_work", 20000, repeat))
+    rows = []
+    for row in out:
+        label, t_ts, t_py, t_torch = row[:4]
+        times = {"tensorscript": t_ts, "CPython": t_py}
+        if t_torch is not None:
+            times["torch.jit"] = t_torch
+        extra = {"note": row[4]} if len(row) > 4 else {}
+        rows.append(harness.row("interp", label, times, baseline="CPython",
+                                group="interp: graph executor vs CPython (wall, best of runs)",
+                                **extra))
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n-collatz", type=int, default=20000)

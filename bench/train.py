@@ -5,7 +5,9 @@ tensorscript eager side by side with PyTorch eager.
 
 Both frameworks build the same architecture with the same initial weights and data; the step
 runs for each in turn (A B A B ...) after a warm-up, and the table reports the median over
-rounds of the mean step time, and the ratio tensorscript / torch (below 1: tensorscript faster).
+rounds of the mean step time, and the ratios tensorscript / torch (below 1: tensorscript faster)
+for the eager model and for ``ts.script(model)`` (the same parameters, trained by the same
+optimizer).
 """
 from __future__ import annotations
 
@@ -88,7 +90,8 @@ def run(rounds: int, steps: int, warmup: int) -> None:
     print(f"median of {rounds} interleaved rounds of {steps} steps each, after {warmup} "
           f"warm-up steps (wall time per step)\n")
     rng = np.random.default_rng(0)
-    header = f"{'workload':<56} {'tensorscript ms':>16} {'torch ms':>10} {'ratio':>7}"
+    header = (f"{'workload':<56} {'ts eager ms':>12} {'ts script ms':>13} {'torch ms':>9} "
+              f"{'eager/torch':>12} {'script/torch':>13}")
     print(header)
     print("-" * len(header))
     for name, (build, x_np, y_np, loss_kind, opt_kw, opt_name) in _workloads(rng).items():
@@ -100,6 +103,9 @@ def run(rounds: int, steps: int, warmup: int) -> None:
         opt_t = getattr(torch.optim, opt_name)(model_t.parameters(), **opt_kw)
         step_ts = _step_fn(ts, model_ts, ts.from_numpy(x_np), ts.from_numpy(y_np), loss_kind,
                            opt_ts)
+        # The scripted model shares the eager model's parameters, so one optimizer serves both.
+        step_sc = _step_fn(ts, ts.script(model_ts), ts.from_numpy(x_np), ts.from_numpy(y_np),
+                           loss_kind, opt_ts)
         step_t = _step_fn(torch, model_t, torch.from_numpy(x_np), torch.from_numpy(y_np),
                           loss_kind, opt_t)
         first_ts, first_t = float(step_ts()), float(step_t())
@@ -107,13 +113,16 @@ def run(rounds: int, steps: int, warmup: int) -> None:
             print(f"  warning: first losses differ: tensorscript {first_ts} torch {first_t}")
         for _ in range(warmup):
             step_ts()
+            step_sc()
             step_t()
-        times_ts, times_t = [], []
+        times_ts, times_sc, times_t = [], [], []
         for _ in range(rounds):
             times_ts.append(_time_steps(step_ts, steps))
+            times_sc.append(_time_steps(step_sc, steps))
             times_t.append(_time_steps(step_t, steps))
-        med_ts, med_t = statistics.median(times_ts), statistics.median(times_t)
-        print(f"{name:<56} {med_ts * 1e3:>16.2f} {med_t * 1e3:>10.2f} {med_ts / med_t:>7.2f}")
+        med_ts, med_sc, med_t = (statistics.median(t) for t in (times_ts, times_sc, times_t))
+        print(f"{name:<56} {med_ts * 1e3:>12.2f} {med_sc * 1e3:>13.2f} {med_t * 1e3:>9.2f} "
+              f"{med_ts / med_t:>12.2f} {med_sc / med_t:>13.2f}")
 
 
 def main() -> None:

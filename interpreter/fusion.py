@@ -271,11 +271,13 @@ class FusedGroup:
         R = math.prod(outer)
         total = R * C
         parallel = total >= PARALLEL_MIN
-        if reduces or not parallel:
-            CH = C
+        if reduces:
+            # CH rows per task: enough tasks to balance two threads, one scratch block each
+            CH = max(1, -(-R // 64)) if parallel else R
+            NCH = -(-R // CH)
         else:
-            CH = min(C, CHUNK)
-        NCH = -(-C // CH)
+            CH = min(C, CHUNK) if parallel else C
+            NCH = -(-C // CH)
         layouts = []
         P = [R, C, CH, NCH, *outer]
         for st in per_input:

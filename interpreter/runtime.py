@@ -83,12 +83,14 @@ def _saved(t):
     a = _new(_Tensor)
     a._data = t._data
     a._version = t._version
-    a._requires_grad = t._requires_grad
-    a._grad_fn = t._grad_fn
-    a._output_nr = t._output_nr
-    if t._requires_grad and t._grad_fn is None:
+    a._requires_grad = rg = t._requires_grad
+    a._grad_fn = fn = t._grad_fn
+    if t._output_nr:  # the class defaults stand for 0 and None
+        a._output_nr = t._output_nr
+    if rg and fn is None:
         a._grad_acc = grad_accumulator(t)
-    a._base = t._base
+    if t._base is not None:
+        a._base = t._base
     a._saved_version = t._version[0]
     return a
 
@@ -311,9 +313,14 @@ def _meta(t) -> tuple:
 
 def _record(op: OpDef, args: tuple, results, packed) -> None:
     """Make ``results`` the outputs of a new node for ``op`` applied to ``args``."""
-    float_out = [r._data.dtype.kind == "f" for r in results]
-    if not any(float_out):
-        return
+    if len(results) == 1:
+        if results[0]._data.dtype.kind != "f":
+            return
+        float_out = (True,)
+    else:
+        float_out = [r._data.dtype.kind == "f" for r in results]
+        if not any(float_out):
+            return
     plan = _plans[op]
     edges: list = [None] * len(args)
     metas: list = [None] * len(args)
@@ -322,7 +329,8 @@ def _record(op: OpDef, args: tuple, results, packed) -> None:
         a = args[i]
         if a is not None:
             edges[i] = edge_of(a)
-            metas[i] = _meta(a)
+            d = a._data
+            metas[i] = (d.shape, d.dtype)
             saved_args[i] = _saved(a)
     for i in plan.list_idx:
         items = args[i]
@@ -500,13 +508,56 @@ def call_cached(key_name: str, candidates: Callable[[], list], args: tuple, kwar
         key = (key_name, types)
     entry = _cache.get(key)
     if entry is not None:
-        return registry._handlers[-1].process(entry[0], entry[1](args, kwargs))
+        fast = entry[2]
+        if fast is not None and _handlers[-1] is HANDLER:
+            out = _run_fast(fast, args)
+            if out is not None:
+                return out
+        return _handlers[-1].process(entry[0], entry[1](args, kwargs))
     op, bound = resolve(candidates(), args, kwargs, what)
     if _cacheable(types) and (not kwargs or _cacheable(key[3])):
         binder = _make_binder(op, len(args), tuple(kwargs))
         if binder is not None:
-            _cache[key] = (op, binder)
-    return registry._handlers[-1].process(op, tuple(bound))
+            fast = None
+            if not kwargs:
+                fe = _fast_entry(op, types, inplace_ok=True)
+                if fe is not None:
+                    fast = (fe[0], fe[1], _plans[op].tensor_idx, _plans[op].inplace)
+            _cache[key] = (op, binder, fast)
+    return _handlers[-1].process(op, tuple(bound))
+
+
+def _run_fast(fast: tuple, args: tuple):
+    """A cached all-positional call on plain tensors, or None to take the handler's path."""
+    impl, tail, tensor_idx, inplace = fast
+    raw = list(args)
+    for i in tensor_idx:
+        a = raw[i]
+        if a is not None:
+            if a._requires_grad or a._saved_version is not None:
+                return None
+            raw[i] = a._data
+    try:
+        out = impl(*raw, *tail)
+    except Exception:
+        # the handler's path runs it again and translates the failure (in-place kernels check
+        # shapes and dtypes before they write)
+        return None
+    if inplace:
+        self_t = args[0]
+        self_t._version[0] += 1
+        return self_t
+    first = args[tensor_idx[0]] if tensor_idx else None
+    if first is not None and out is first._data:
+        return first
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)
+    t = _new(_Tensor)
+    t._data = out
+    t._version = [0]
+    t._requires_grad = False
+    t._grad_fn = None
+    return t
 
 
 # ------------------------------------------------------------------ operator fast paths
@@ -519,14 +570,31 @@ def call_cached(key_name: str, candidates: Callable[[], list], args: tuple, kwar
 _handlers = registry._handlers
 
 
-def _fast_entry(op: OpDef, nargs: int):
-    """``(impl, defaults)`` when ``nargs`` positional values bind to ``op`` without conversion
-    and the op makes one fresh Tensor from tensors passed by value; else None."""
+_IDENTITY = {"int": (int, type(None)), "float": (float, type(None))}
+
+
+def _converts(stype, value_type) -> bool:
+    """Whether ``dispatch._convert`` may change a value of this type for this parameter."""
+    if not _needs_convert(stype):
+        return False
+    if stype.kind == "optional":
+        stype = stype.args[0]
+    return value_type not in _IDENTITY.get(stype.kind, ())
+
+
+def _fast_entry(op: OpDef, types: tuple, inplace_ok: bool = False):
+    """``(impl, defaults)`` when positional values of these types bind to ``op`` unchanged and
+    the op makes one fresh Tensor from tensors passed by value (or, with ``inplace_ok``,
+    writes into its first one); else None."""
     plan = _plans.get(op) or _plan(op)
     params = op.schema.params
-    if (not plan.fast or op.schema.varargs or nargs > len(params)
+    nargs = len(types)
+    ok = plan.fast or (inplace_ok and plan.inplace and not plan.view and not plan.list_idx
+                       and plan.device_idx is None and plan.returns == "T"
+                       and plan.rg_idx is None and 0 in plan.tensor_idx)
+    if (not ok or op.schema.varargs or nargs > len(params)
             or any(i >= nargs for i in plan.tensor_idx)
-            or any(p.kwarg_only or _needs_convert(p.type) for p in params[:nargs])
+            or any(p.kwarg_only or _converts(p.type, t) for p, t in zip(params, types))
             or any(isinstance(p.default, (list, dict)) for p in params[nargs:])):
         return None
     return op.impl, tuple(p.default for p in params[nargs:])
@@ -538,7 +606,7 @@ def _learn_binary(fast: dict, candidates: Callable[[], list], a, b) -> None:
     if _cacheable((type(a), type(b))):
         for op in candidates():
             if bind_arguments(op, args, {}) is not None:
-                fe = _fast_entry(op, 2)
+                fe = _fast_entry(op, (type(a), type(b)))
                 if fe is not None:
                     entry = (fe[0], fe[1], 1 in _plans[op].tensor_idx)
                 break
@@ -609,7 +677,7 @@ def unary_method(key_name: str, what: str, candidates: Callable[[], list]):
                 return t
         op, bound = resolve_unary(fast_cache, key_name, candidates, self)
         if e is None:
-            fe = _fast_entry(op, 1) if _cacheable((type(self),)) else None
+            fe = _fast_entry(op, (type(self),)) if _cacheable((type(self),)) else None
             fast[type(self)] = fe if fe is not None else False
         return _handlers[-1].process(op, bound)
 

@@ -18,8 +18,7 @@ from ..jit.ir import dtypes
 from ..jit.ops import registry
 from ..jit.ops.registry import (BINARY_OPERATORS, COMPARISON_OPERATORS, methods, overloads)
 from . import autograd, runtime
-from .runtime import (binary_operator, call_cached, dtype_of, resolve_unary, unary_method,
-                      wrap)
+from .runtime import binary_operator, call_cached, dtype_of, unary_method, wrap
 
 
 class Size(tuple):
@@ -340,6 +339,14 @@ class Tensor:
     # ---------------------------------------------------------------- indexing
 
     def __getitem__(self, key):
+        # x[a:b:c] on a plain tensor is a NumPy basic slice (same clamping as slice.Tensor)
+        if (type(key) is slice and not self._requires_grad and self._saved_version is None
+                and runtime._handlers[-1] is runtime.HANDLER and self._data.ndim
+                and type(key.start) in _SLICE_BOUND and type(key.stop) in _SLICE_BOUND
+                and (key.step is None or type(key.step) is int and key.step > 0)):
+            out = self._data[key]
+            if out.size:
+                return runtime._wrap_view(out, self)
         from ..jit.ops import indexing
         getitem = getattr(indexing, "getitem", None)
         if getitem is None:
@@ -379,6 +386,9 @@ class Tensor:
             raise AttributeError(f"'Tensor' object has no attribute '{name}'")
         install_method(name)
         return getattr(self, name)
+
+
+_SLICE_BOUND = (int, type(None))
 
 
 def _init_fields(t, arr: np.ndarray) -> None:
@@ -542,13 +552,7 @@ def _inplace(name: str):
 
 
 def _unary(name: str):
-    candidates = _op_candidates(name)
-    cache: dict = {}
-
-    def op(self):
-        op_, bound = resolve_unary(cache, name, candidates, self)
-        return registry._handlers[-1].process(op_, bound)
-    return op
+    return unary_method(name, name, _op_candidates(name))
 
 
 _DUNDER = {"+": "add", "-": "sub", "*": "mul", "/": "truediv", "//": "floordiv", "%": "mod",

@@ -29,6 +29,9 @@ for _sym, (_fwd, _refl) in R.BINARY_OPERATORS.items():
     _BINARY.setdefault(_fwd, (_sym, False))
     if _refl and _refl != _fwd:
         _BINARY.setdefault(_refl, (_sym, True))
+# The number conversions the checker inserts, spelled as the source would write them.
+_IMPLICIT_CONVERSIONS = {"IntImplicit": "int({})", "FloatImplicit": "float({})",
+                         "ScalarImplicit": "{}.item()"}
 _COMPARE = {fwd: sym for sym, (fwd, _) in R.COMPARISON_OPERATORS.items()}
 _UNARY = {"neg": "-", "pos": "+", "bitwise_not": "~", "__not__": "not "}
 _NAMESPACE_PREFIX = [
@@ -298,6 +301,11 @@ class _Printer:
             return f"{r(ins[0])}[{r(ins[1])}]"
         if base == R.CONTAINS and len(ins) == 2:
             return f"{r(ins[1])} in {r(ins[0])}"
+        if base in ("__is__", "__isnot__") and len(ins) == 2:
+            word = "is" if base == "__is__" else "is not"
+            return f"{r(ins[0])} {word} {r(ins[1])}"
+        if base in _IMPLICIT_CONVERSIONS and len(ins) == 1:
+            return _IMPLICIT_CONVERSIONS[base].format(r(ins[0]))
         if base == "slice" and params and params[0].type.kind != "Tensor" and len(ins) == 4:
             lo = "" if _is_const(ins[1], None) else r(ins[1])
             hi = "" if _is_const(ins[2], None) else r(ins[2])

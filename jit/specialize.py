@@ -80,27 +80,33 @@ def join(a: Any, b: Any) -> Any:
     return None
 
 
-def _stand_in(meta: TensorMeta, pointwise: bool) -> np.ndarray:
+# Sizes given to dimensions only known at run time, one per probe: an output dimension that
+# comes out the same for both is taken as static, one that differs is dynamic.
+_PROBES = (13, 17)
+
+
+def _stand_in(meta: TensorMeta, pointwise: bool, probe: int) -> np.ndarray:
     np_dtype = meta.dtype.np
     if pointwise:
         return np.zeros((1,) * len(meta.shape), dtype=np_dtype)
-    if int(np.prod(meta.shape, dtype=np.int64)) <= _SMALL:
-        return np.zeros(meta.shape, dtype=np_dtype)
-    return np.broadcast_to(np.zeros((), dtype=np_dtype), meta.shape)
+    shape = tuple(probe if d is None else d for d in meta.shape)
+    if int(np.prod(shape, dtype=np.int64)) <= _SMALL:
+        return np.zeros(shape, dtype=np_dtype)
+    return np.broadcast_to(np.zeros((), dtype=np_dtype), shape)
 
 
 def _is_tensor_type(t: T.Type) -> bool:
     return t == T.TensorType or (isinstance(t, T.OptionalType) and t.elem == T.TensorType)
 
 
-def _argument(v: G.Value, pointwise: bool, shapes: list):
+def _argument(v: G.Value, pointwise: bool, shapes: list, probe: int):
     """A stand-in for an input and its memo key part, or _UNKNOWN."""
     meta = tensor_meta(v)
     if meta is not None:
-        if not meta.complete:
+        if meta.dtype is None or meta.shape is None:
             return _UNKNOWN
         shapes.append(meta.shape)
-        return _stand_in(meta, pointwise), ("T", meta.dtype.name, meta.shape)
+        return _stand_in(meta, pointwise, probe), ("T", meta.dtype.name, meta.shape)
     if v.type == T.TensorType:
         return _UNKNOWN
     value = constant_value(v)
@@ -119,7 +125,7 @@ def _argument(v: G.Value, pointwise: bool, shapes: list):
     if node is not None and node.kind == G.LIST_CONSTRUCT:
         items, keys = [], []
         for item in node.inputs:
-            r = _argument(item, False, [])
+            r = _argument(item, False, shapes, probe)
             if r is _UNKNOWN:
                 return _UNKNOWN
             items.append(r[0])
@@ -143,14 +149,20 @@ def _evaluate(node: G.Node) -> Any:
                                          and any(e == T.TensorType for e in out_type.elems))):
         return None
     pointwise = op.has(R.POINTWISE)
-    shapes: list = []
-    args, keys = [], []
-    for v in node.inputs:
-        r = _argument(v, pointwise, shapes)
-        if r is _UNKNOWN:
-            return None
-        args.append(r[0])
-        keys.append(r[1])
+    runs = []
+    for probe in _PROBES:
+        shapes: list = []
+        args, keys = [], []
+        for v in node.inputs:
+            r = _argument(v, pointwise, shapes, probe)
+            if r is _UNKNOWN:
+                return None
+            args.append(r[0])
+            keys.append(r[1])
+        runs.append((args, shapes))
+        dynamic = any(None in shape for shape in shapes)
+        if not dynamic:
+            break
     key = (op.qualified_name, tuple(keys))
     try:
         hit = _memo.get(key, _UNKNOWN)
@@ -158,7 +170,10 @@ def _evaluate(node: G.Node) -> Any:
         key, hit = None, _UNKNOWN
     if hit is not _UNKNOWN:
         return hit
-    result = _run(op, node, args, pointwise, shapes)
+    results = [_run(op, node, args, pointwise, shapes) for args, shapes in runs]
+    result = results[0]
+    for other in results[1:]:
+        result = join(result, other)
     if key is not None:
         if len(_memo) > 4096:
             _memo.clear()
@@ -181,7 +196,7 @@ def _run(op: R.OpDef, node: G.Node, args: list, pointwise: bool, shapes: list) -
         meta = meta_of_array(out)
         if meta is not None and pointwise:
             try:
-                shape = tuple(int(d) for d in np.broadcast_shapes(*shapes)) if shapes else ()
+                shape = _broadcast(shapes)
             except ValueError:
                 return None
             if len(shape) != len(meta.shape):
@@ -193,6 +208,25 @@ def _run(op: R.OpDef, node: G.Node, args: list, pointwise: bool, shapes: list) -
             return None
         return tuple(meta_of_array(o) if isinstance(o, np.ndarray) else None for o in out)
     return None
+
+
+def _broadcast(shapes: list) -> tuple:
+    """Broadcasting of shapes with dynamic (None) sizes: a None against a size n > 1 is n
+    (or an error at run time), against 1 or None it stays None."""
+    rank = max((len(s) for s in shapes), default=0)
+    out = []
+    for k in range(rank):
+        dims = [s[len(s) - rank + k] for s in shapes if len(s) - rank + k >= 0]
+        fixed = {d for d in dims if d is not None and d != 1}
+        if len(fixed) > 1:
+            raise ValueError("shapes do not broadcast")
+        if fixed:
+            out.append(fixed.pop())
+        elif any(d is None for d in dims):
+            out.append(None)
+        else:
+            out.append(1)
+    return tuple(out)
 
 
 # ------------------------------------------------------------------ propagation

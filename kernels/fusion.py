@@ -12,16 +12,19 @@ Python source of a module defining one Numba kernel::
 - ``in_k``: 1-D views starting at each input's first element; ``out_k``: 1-D C-contiguous
   buffers, ``R * C`` elements for full outputs, ``R`` for row outputs (reductions).
 
-The domain is ``R`` rows of ``C`` elements; a task is a chunk of ``CH`` elements of one row
-(``CH == C`` when the kernel reduces). Inner loops run over slices so that the vectorizer
-sees unit-stride, non-negative indices. Values that do not vary along the row (inputs with
-inner stride 0, scalars, reductions and what is computed from them alone) are computed once
-per row. Reductions recompute their operand chain rather than storing it: the row stays in
-L1/L2, and recomputing costs less than a second pass through memory.
+The domain is ``R`` rows of ``C`` elements. Without reductions a task is a chunk of ``CH``
+elements of one row (``NCH`` chunks per row); with reductions a task is ``CH`` whole rows
+(``NCH`` tasks). Inner loops run over slices so that the vectorizer sees unit-stride,
+non-negative indices. Values that do not vary along the row (inputs with inner stride 0,
+scalars, reductions and what is computed from them alone) are computed once per row.
 
-Floating-point sums and max/min reductions are lane-blocked (``LANES`` independent
-accumulators, unrolled): without ``reassoc`` (which would also license rewriting the
-compensation steps of fastmath) LLVM cannot vectorize a serial reduction.
+A float reduction computes its operand chain for a block of ``SCRATCH`` elements into a small
+per-task scratch buffer (one vectorized loop), then reduces the block with ``LANES``
+independent accumulators (unrolled): without ``reassoc`` (which would also license rewriting
+the compensation steps of fastmath) LLVM cannot vectorize a serial reduction, and unrolling
+the whole chain per lane made compile times explode. Later phases recompute the chain rather
+than storing it: the row stays in L1/L2.
+
 """
 from __future__ import annotations
 
@@ -40,7 +43,7 @@ NUMPY_TYPES = {"float32": "np.float32", "float64": "np.float64", "int64": "np.in
                "bool": "np.bool_"}
 SCALAR_TYPES = {"float": "float64", "int": "int64", "bool": "bool"}  # Python scalars in Numba
 LANES = {"float32": 16, "float64": 8}
-SUM_BLOCK = 2048  # lane sums are folded into a float64 total every block: error stays O(block)
+SCRATCH = 512  # elements per block: lane sums are folded into a float64 total every block
 FASTMATH_FLAGS = {"contract", "nsz", "arcp"}  # no nnan/ninf: NaN and inf must propagate
 
 
@@ -387,11 +390,21 @@ class _Gen:
             L.append(f"    t{i} = P[{pos}]")
             pos += 1
         loop = "prange" if spec.parallel else "range"
-        L.append(f"    for task in {loop}(R * NCH):")
         ind = "        "
-        L.append(f"{ind}r = task // NCH")
-        L.append(f"{ind}lo = (task - r * NCH) * CH")
-        L.append(f"{ind}n = min(CH, C - lo)")
+        if spec.reduces:
+            # a task is CH consecutive rows sharing one scratch block per reduction dtype
+            L.append(f"    for task in {loop}(NCH):")
+            for dt in sorted({s.compute for s in spec.steps if s.reduce and _is_float(s.compute)}):
+                L.append(f"{ind}sc_{dt} = np.empty({SCRATCH}, {NUMPY_TYPES[dt]})")
+            L.append(f"{ind}for r in range(task * CH, min(task * CH + CH, R)):")
+            ind += "    "
+            L.append(f"{ind}lo = 0")
+            L.append(f"{ind}n = C")
+        else:
+            L.append(f"    for task in {loop}(R * NCH):")
+            L.append(f"{ind}r = task // NCH")
+            L.append(f"{ind}lo = (task - r * NCH) * CH")
+            L.append(f"{ind}n = min(CH, C - lo)")
         # row index -> per-input base offsets
         if m:
             L.append(f"{ind}rem = r")
@@ -503,58 +516,66 @@ class _Gen:
         lanes = LANES[acc_dt]
         T = NUMPY_TYPES[acc_dt]
         lane_ids = [f"_{l}" for l in range(lanes)]
-        if kind in ("sum", "mean"):
-            zero = self.consts.get(0.0, acc_dt)
+        sc = f"sc_{acc_dt}"
+        zero = self.consts.get(0.0, acc_dt)
+        is_sum = kind in ("sum", "mean")
+        cmp = ">" if kind == "max" else "<"
+        init = zero if is_sum else self.consts.get(float("-inf") if kind == "max" else float("inf"), acc_dt)
+        if is_sum:
             L.append(f"{ind}tot{k} = 0.0")
-            L.append(f"{ind}for blk in range(0, C, {SUM_BLOCK}):")
-            sub = ind + "    "
-            L.append(f"{sub}end = min(blk + {SUM_BLOCK}, C)")
-            L.append(f"{sub}full = blk + (end - blk) // {lanes} * {lanes}")
+        else:
+            for l in lane_ids:
+                L.append(f"{ind}a{k}{l} = {init}")
+            L.append(f"{ind}nan{k} = False")
+        L.append(f"{ind}for blk in range(0, C, {SCRATCH}):")
+        sub = ind + "    "
+        inner = sub + "    "
+        L.append(f"{sub}m = min({SCRATCH}, C - blk)")
+        # one vectorizable pass computes the operand chain into the scratch block ...
+        L.append(f"{sub}for j in range(m):")
+        val = value("", "blk + j", inner)
+        L.append(f"{inner}{sc}[j] = {val}")
+        # ... and a lane-blocked pass reduces it
+        L.append(f"{sub}full = m // {lanes} * {lanes}")
+        if is_sum:
             for l in lane_ids:
                 L.append(f"{sub}a{k}{l} = {zero}")
-            L.append(f"{sub}for j in range(blk, full, {lanes}):")
-            for li, l in enumerate(lane_ids):
-                val = value(l, f"j + {li}", sub + "    ")
-                L.append(f"{sub}    a{k}{l} += {val}")
-            L.append(f"{sub}for j in range(full, end):")
-            val = value("_0", "j", sub + "    ")
-            L.append(f"{sub}    a{k}_0 += {val}")
-            L.append(f"{sub}tot{k} += {self.tree(k, lane_ids, '+')}")
-            if kind == "mean":
-                L.append(f"{ind}v{k} = {T}(tot{k} / C)")
-            else:
-                L.append(f"{ind}v{k} = {T}(tot{k})")
-            return
-        # max / min: select per lane; NaN (and inf, cheaply) noticed through a sum of v - v
-        cmp = ">" if kind == "max" else "<"
-        init = self.consts.get(float("-inf") if kind == "max" else float("inf"), acc_dt)
-        zero = self.consts.get(0.0, acc_dt)
-        L.append(f"{ind}full = C // {lanes} * {lanes}")
-        for l in lane_ids:
-            L.append(f"{ind}a{k}{l} = {init}")
-            L.append(f"{ind}z{k}{l} = {zero}")
-        L.append(f"{ind}for j in range(0, full, {lanes}):")
+        else:
+            for l in lane_ids:
+                L.append(f"{sub}z{k}{l} = {zero}")
+        L.append(f"{sub}for j in range(0, full, {lanes}):")
         for li, l in enumerate(lane_ids):
-            val = value(l, f"j + {li}", ind + "    ")
-            L.append(f"{ind}    e{k}{l} = {val}")
-            L.append(f"{ind}    a{k}{l} = e{k}{l} if e{k}{l} {cmp} a{k}{l} else a{k}{l}")
-            L.append(f"{ind}    z{k}{l} += e{k}{l} - e{k}{l}")
-        L.append(f"{ind}for j in range(full, C):")
-        val = value("_0", "j", ind + "    ")
-        L.append(f"{ind}    e{k}_0 = {val}")
-        L.append(f"{ind}    a{k}_0 = e{k}_0 if e{k}_0 {cmp} a{k}_0 else a{k}_0")
-        L.append(f"{ind}    z{k}_0 += e{k}_0 - e{k}_0")
-        L.append(f"{ind}v{k} = a{k}_0")
-        for l in lane_ids[1:]:
-            L.append(f"{ind}v{k} = a{k}{l} if a{k}{l} {cmp} v{k} else v{k}")
-        L.append(f"{ind}z{k} = {' + '.join(f'z{k}{l}' for l in lane_ids)}")
-        L.append(f"{ind}if z{k} != z{k}:")
-        # rare: a NaN or an inf was seen; rescan for NaN, which wins over everything
-        L.append(f"{ind}    for j in range(C):")
-        val = value("_0", "j", ind + "        ")
-        L.append(f"{ind}        if {val} != {val}:")
-        L.append(f"{ind}            v{k} = {val}")
-        L.append(f"{ind}            break")
+            e = f"{sc}[j + {li}]"
+            if is_sum:
+                L.append(f"{inner}a{k}{l} += {e}")
+            else:
+                L.append(f"{inner}e{k}{l} = {e}")
+                L.append(f"{inner}a{k}{l} = e{k}{l} if e{k}{l} {cmp} a{k}{l} else a{k}{l}")
+                L.append(f"{inner}z{k}{l} += e{k}{l} - e{k}{l}")
+        L.append(f"{sub}for j in range(full, m):")
+        if is_sum:
+            L.append(f"{inner}a{k}_0 += {sc}[j]")
+            L.append(f"{sub}tot{k} += {self.tree(k, lane_ids, '+')}")
+        else:
+            L.append(f"{inner}e{k}_0 = {sc}[j]")
+            L.append(f"{inner}a{k}_0 = e{k}_0 if e{k}_0 {cmp} a{k}_0 else a{k}_0")
+            L.append(f"{inner}z{k}_0 += e{k}_0 - e{k}_0")
+            # a NaN (or an inf, cheaply flagged too) in this block: look for a NaN exactly
+            L.append(f"{sub}zb = {' + '.join(f'z{k}{l}' for l in lane_ids)}")
+            L.append(f"{sub}if zb != zb:")
+            L.append(f"{inner}for j in range(m):")
+            L.append(f"{inner}    if {sc}[j] != {sc}[j]:")
+            L.append(f"{inner}        nan{k} = True")
+        if kind == "mean":
+            L.append(f"{ind}v{k} = {T}(tot{k} / C)")
+        elif is_sum:
+            L.append(f"{ind}v{k} = {T}(tot{k})")
+        else:
+            L.append(f"{ind}v{k} = a{k}_0")
+            for l in lane_ids[1:]:
+                L.append(f"{ind}v{k} = a{k}{l} if a{k}{l} {cmp} v{k} else v{k}")
+            L.append(f"{ind}if nan{k}:")
+            L.append(f"{ind}    v{k} = {self.consts.get(float('nan'), acc_dt)}")
 
     def tree(self, k: int, lanes: list, sym: str) -> str:
         terms = [f"a{k}{l}" for l in lanes]

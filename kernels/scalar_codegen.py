@@ -123,8 +123,11 @@ _rule("remainder.int", "_iremainder({0}, {1})", (INT, INT), INT, _ZERO_DIVISOR, 
 for _name, _sym in (("bitwise_and", "&"), ("bitwise_or", "|"), ("bitwise_xor", "^")):
     _rule(f"{_name}.int", f"({{0}} {_sym} {{1}})", (INT, INT), INT)
     _rule(f"{_name}.bool", f"({{0}} {_sym} {{1}})", (BOOL, BOOL), BOOL)
+# Python's ``<<`` grows where int64 would lose bits: such a shift runs in the interpreter
 _rule("bitwise_left_shift.int", "_lshift({0}, {1})", (INT, INT), INT,
-      (Check("{1} < 0", (1, -1)),), ("_lshift",))
+      (Check("{1} < 0", (1, -1)),
+       Check("({1} >= 64 and {0} != 0) or ({1} < 64 and (({0} << {1}) >> {1}) != {0})")),
+      ("_lshift",))
 _rule("bitwise_right_shift.int", "_rshift({0}, {1})", (INT, INT), INT,
       (Check("{1} < 0", (1, -1)),), ("_rshift",))
 

@@ -180,6 +180,8 @@ class Param(Node):
     annotation: Optional[Expr] = None
     default: Optional[Expr] = None
     type: Any = field(default=None, repr=False, kw_only=True)
+    # Declared after a bare ``*``: passed by keyword only.
+    kw_only: bool = field(default=False, kw_only=True)
 
 
 @dataclass(eq=False)

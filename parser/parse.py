@@ -812,8 +812,9 @@ class _Builder:
         return ast.Param(name.value, annotation, default, span=self.span(name, children[-1]))
 
     def star_param(self, children):
-        return _BadParam("star_param" if len(children) > 1 else "keyword_only",
-                         self.span(children[0], children[-1]))
+        if len(children) == 1:
+            return _KeywordOnlyMarker(self.span(children[0], children[0]))
+        return _BadParam("star_param", self.span(children[0], children[-1]))
 
     def star_star_param(self, children):
         return _BadParam("star_star_param", self.span(children[0], children[-1]))
@@ -824,17 +825,29 @@ class _Builder:
     def check_params(self, params: list) -> None:
         seen = set()
         after_default = False
+        keyword_only = None
         for p in params:
+            if isinstance(p, _KeywordOnlyMarker):
+                if keyword_only is not None:
+                    self.errors.append((errors.message("bare_star_repeated"), p.span,
+                                        errors.SYNTAX))
+                keyword_only = p
+                after_default = False
+                continue
             if isinstance(p, _BadParam):
                 self.errors.append((unsupported(p.construct), p.span, errors.UNSUPPORTED))
                 continue
+            if keyword_only is not None:
+                p.kw_only = True
             if p.name in seen:
                 self.error(errors.message("duplicate_parameter", name=p.name), p)
             seen.add(p.name)
             if p.default is not None:
                 after_default = True
-            elif after_default:
+            elif after_default and not p.kw_only:
                 self.error(errors.message("default_order"), p)
+        if keyword_only is not None and params[-1] is keyword_only:
+            self.errors.append((errors.message("bare_star"), keyword_only.span, errors.SYNTAX))
 
     def classdef(self, children):
         name = children[1]
@@ -1119,6 +1132,13 @@ class _Elif:
 
     def __init__(self, keyword, test, body) -> None:
         self.keyword, self.test, self.body = keyword, test, body
+
+
+class _KeywordOnlyMarker:
+    __slots__ = ("span",)
+
+    def __init__(self, span: Span) -> None:
+        self.span = span
 
 
 class _BadParam:

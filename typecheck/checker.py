@@ -58,6 +58,9 @@ from . import messages as M
 from . import refine as R
 from .annotations import AnnotationResolver, dotted_name, make_union
 from .resolve import (
+    conversion_call,
+    conversion_op,
+    list_from_tuple,
     UNKNOWN,
     Arg,
     Match,
@@ -736,6 +739,11 @@ class FunctionChecker:
             got = T.NoneType
         else:
             got = self.expr(s.value, frame, expected=declared)
+        if declared is not None and s.value is not None and not T.is_subtype(got, declared):
+            converted = _implicit_conversion(s.value, got, declared)
+            if converted is not None:
+                s.value = converted
+                got = converted.type
         if declared is not None:
             if not T.is_subtype(got, declared) and not _unknown(got):
                 if (
@@ -1958,10 +1966,27 @@ class FunctionChecker:
                 continue
             if op in ("is", "is not") or (op in ("==", "!=") and (_is_none(a) or _is_none(b))):
                 if T.NoneType not in R.members(at) + R.members(bt) and T.AnyType not in (at, bt):
-                    raise _err(e.span, M.IS_NONE_ONLY, op=op, left=at, right=bt)
+                    if op in ("==", "!="):
+                        raise _err(e.span, M.IS_NONE_ONLY, op=op, left=at, right=bt)
+                    name = "__is__" if op == "is" else "__isnot__"
+                    found = resolve_call(
+                        [op_signature(o, op) for o in registry.overloads(name)],
+                        [Arg(a, at), Arg(b, bt)], {}, e.span, op,
+                    )
+                    if not isinstance(found, Match):
+                        raise _err(e.span, M.IS_NONE_ONLY, op=op, left=at, right=bt)
+                    targets.append((found.target, False))
+                    if len(e.ops) == 1:
+                        result = T.BoolType
+                    continue
                 targets.append((SpecialTarget("is", self.static_is(op, at, bt)), False))
                 continue
             if op in ("in", "not in"):
+                elem = _common_type(bt.elems) if isinstance(bt, T.TupleType) else None
+                if elem is not None:
+                    b = list_from_tuple(b, T.ListType(elem))
+                    self._replace_operand(e, i + 1, b)
+                    bt = b.type
                 ops = registry.overloads(registry.CONTAINS)
                 found = resolve_call(
                     [op_signature(o, "in") for o in ops], [Arg(b, bt), Arg(a, at)], {}, e.span, "in"
@@ -2328,7 +2353,8 @@ class FunctionChecker:
         if fn_type is None:
             raise _Abort()
         sig = function_signature(
-            fn_type, info.node.name, info.defaults, FunctionTarget(info.qualified_name, fn_type)
+            fn_type, info.node.name, info.defaults, FunctionTarget(info.qualified_name, fn_type),
+            kwonly=_keyword_only(info),
         )
         found = resolve_call([sig], args, kwargs, e.span, info.node.name)
         if not isinstance(found, Match):
@@ -2354,7 +2380,8 @@ class FunctionChecker:
                 if fn_type is None:
                     raise _Abort()
                 sig = function_signature(
-                    fn_type, info.node.name, init.defaults, ConstructTarget(ct), skip_self=True
+                    fn_type, info.node.name, init.defaults, ConstructTarget(ct), skip_self=True,
+                    kwonly=_keyword_only(init),
                 )
             sig.returns = lambda env, ct=ct: ct
         found = resolve_call([sig], args, kwargs, e.span, info.node.name)
@@ -2485,7 +2512,8 @@ class FunctionChecker:
             if fn_type is None:
                 raise _Abort()
             sig = function_signature(
-                fn_type, f"{vt}.{name}", minfo.defaults, MethodTarget(vt, name), skip_self=True
+                fn_type, f"{vt}.{name}", minfo.defaults, MethodTarget(vt, name), skip_self=True,
+                kwonly=_keyword_only(minfo),
             )
             found = resolve_call([sig], args, kwargs, e.span, f"{vt}.{name}")
             if not isinstance(found, Match):
@@ -2536,6 +2564,48 @@ def _module_alias(value: Any) -> Optional[str]:
 class _Holder:
     def __init__(self, value):
         self.value = value
+
+
+def _implicit_conversion(node: ast.Expr, got: T.Type, declared: T.Type) -> Optional[ast.Expr]:
+    """``node`` converted as TorchScript converts a returned value (a 0-dim Tensor or a number
+    to int or float, element by element in a tuple display), or None where it does not."""
+    if _unknown(got):
+        return None
+    if conversion_op(got, declared) is not None and got != T.IntType:
+        return conversion_call(node, got, declared)
+    if (isinstance(node, ast.Tuple) and isinstance(got, T.TupleType)
+            and isinstance(declared, T.TupleType) and len(got.elems) == len(declared.elems)):
+        changed = False
+        elts = list(node.elts)
+        for i, (el, g, d) in enumerate(zip(node.elts, got.elems, declared.elems)):
+            if T.is_subtype(g, d):
+                continue
+            new = _implicit_conversion(el, g, d)
+            if new is None:
+                return None
+            elts[i] = new
+            changed = True
+        if changed:
+            node.elts = elts
+            node.type = T.TupleType(tuple(e.type for e in elts))
+            return node
+    return None
+
+
+def _keyword_only(info: FunctionInfo) -> frozenset:
+    return frozenset(p.name for p in info.node.params if p.kw_only)
+
+
+def _common_type(types) -> Optional[T.Type]:
+    """The one type all of ``types`` unify to, or None (also for none at all)."""
+    if not types:
+        return None
+    u = types[0]
+    for t in types[1:]:
+        u = T.unify(u, t)
+        if u is None:
+            return None
+    return u
 
 
 def _unknown(t) -> bool:

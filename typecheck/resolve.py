@@ -184,7 +184,8 @@ def _op_signature(op: registry.OpDef, name: str) -> Signature:
 
 
 def function_signature(
-    fn_type: T.FunctionType, name: str, defaults: dict, target: Any, skip_self: bool = False
+    fn_type: T.FunctionType, name: str, defaults: dict, target: Any, skip_self: bool = False,
+    kwonly: frozenset = frozenset(),
 ) -> Signature:
     params = []
     for i, (pname, ptype, has_default) in enumerate(fn_type.params):
@@ -195,6 +196,7 @@ def function_signature(
                 pname,
                 type=ptype,
                 default=defaults.get(pname, NO_DEFAULT) if has_default else NO_DEFAULT,
+                kwarg_only=pname in kwonly,
             )
         )
     ps = ", ".join(f"{n}: {t}" for n, t, _ in fn_type.params[(1 if skip_self else 0) :])
@@ -215,11 +217,13 @@ def function_signature(
 # for a one-element tensor, ``int(Tensor)``, ``float(x.item())``).
 CONVERSIONS = {
     (T.IntType, T.FloatType): ("float", "int"),
-    (T.TensorType, T.FloatType): ("float", "Tensor"),
-    (T.TensorType, T.IntType): ("int", "Tensor"),
+    (T.TensorType, T.FloatType): ("FloatImplicit", "Tensor"),
+    (T.TensorType, T.IntType): ("IntImplicit", "Tensor"),
+    (T.TensorType, T.NumberType): ("ScalarImplicit", "Tensor"),
     (T.NumberType, T.FloatType): ("float", "Scalar"),
     (T.NumberType, T.IntType): ("int", "Scalar"),
 }
+_RESULT_KIND = {"FloatImplicit": "float", "IntImplicit": "int", "ScalarImplicit": "Scalar"}
 _CONVERSION_OPS: dict = {}
 
 
@@ -231,10 +235,11 @@ def conversion_op(source: T.Type, dest: T.Type) -> Optional[registry.OpDef]:
     if _CONVERSION_OPS.get(key) is None:
         name, kind = CONVERSIONS[key]
         found = None
-        for op in registry.functions_in(registry.Namespace.BUILTINS, name):
+        for op in registry.overloads(name):
             required = [p for p in op.schema.params if not p.has_default]
             if (len(required) == 1 and required[0].type.kind == kind
-                    and len(op.schema.returns) == 1 and op.schema.returns[0].kind == name):
+                    and len(op.schema.returns) == 1
+                    and op.schema.returns[0].kind == _RESULT_KIND.get(name, name)):
                 found = op
                 break
         _CONVERSION_OPS[key] = found
@@ -400,7 +405,7 @@ _ACCEPTS = {
     "float": {T.FloatType, T.IntType, T.TensorType},
     "bool": {T.BoolType},
     "str": {T.StrType},
-    "Scalar": {T.IntType, T.FloatType, T.BoolType},
+    "Scalar": {T.IntType, T.FloatType, T.BoolType, T.TensorType},
 }
 
 

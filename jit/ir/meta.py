@@ -35,8 +35,8 @@ class TensorMeta:
 
     def __str__(self) -> str:
         dims = "?" if self.shape is None else ", ".join("?" if d is None else str(d) for d in self.shape)
-        dtype = self.dtype.name if self.dtype is not None else "?"
-        grad = ", grad" if self.requires_grad else ""
+        dtype = self.dtype.short if self.dtype is not None else "?"
+        grad = ", requires_grad" if self.requires_grad else ""
         return f"{dtype}[{dims}]{grad}"
 
 

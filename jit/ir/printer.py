@@ -18,8 +18,18 @@ def _values(vs) -> str:
     return ", ".join(f"%{v.debug_name}" for v in vs)
 
 
+def _typed(v: Value) -> str:
+    """``%x : Tensor``, with what shape specialisation knows: ``%x : Tensor(f32[2, 3])``."""
+    meta = v.meta
+    if meta is None:
+        return f"%{v.debug_name} : {v.type}"
+    if isinstance(meta, tuple):
+        meta = ", ".join("?" if m is None else str(m) for m in meta)
+    return f"%{v.debug_name} : {v.type}({meta})"
+
+
 def _node_line(node: Node) -> str:
-    outs = ", ".join(f"%{o.debug_name} : {o.type}" for o in node.outputs)
+    outs = ", ".join(_typed(o) for o in node.outputs)
     attrs = ""
     if node.attrs:
         shown = {k: v for k, v in node.attrs.items() if k != "subgraph"}
@@ -45,7 +55,7 @@ def _print_block(block: Block, indent: int, lines: list[str]) -> None:
 
 def print_graph(graph: Graph) -> str:
     graph.number_values()
-    params = ", ".join(f"%{v.debug_name} : {v.type}" for v in graph.inputs)
+    params = ", ".join(_typed(v) for v in graph.inputs)
     out_types = ", ".join(str(v.type) for v in graph.outputs)
     lines = [f"graph {graph.name}({params}) -> ({out_types}):"]
     _print_block(graph.block, 1, lines)

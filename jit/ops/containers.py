@@ -241,6 +241,19 @@ def _print(*values: Any) -> None:
     print(" ".join(format_value(v) for v in values), file=sys.stdout)
 
 
+def _is(a: Any, b: Any) -> bool:
+    """``a is b``: the same object; numbers and bools are the same when they are equal."""
+    if isinstance(a, (bool, int, float)) and isinstance(b, (bool, int, float)):
+        return type(a) is type(b) and a == b
+    return a is b
+
+
+def _is_not(a: Any, b: Any) -> bool:
+    return not _is(a, b)
+
+
+register("__is__(Any self, Any obj) -> bool", _is)
+register("__isnot__(Any self, Any obj) -> bool", _is_not)
 register("len.t(t[] a) -> int", len, namespaces=_BUILTIN)
 register("len.Dict(Dict(k, v) self) -> int", len, namespaces=_BUILTIN)
 register("len.Tensor(Tensor t) -> int", _len_tensor, namespaces=_BUILTIN)

@@ -230,7 +230,7 @@ register("sub.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor", impl
 register("rsub.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor",
          impl=lambda a, b, alpha: _sub(b, a, alpha),
          grad=lambda ctx, g: (-_scale(g, ctx.args[2]), g), tags=PW,
-         scalar_expr="b - alpha * a", namespaces=T)
+         scalar_expr="b - alpha * a", method=True, namespaces=T)
 register("rsub.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor",
          impl=lambda a, b, alpha: _sub(b, a, alpha) if alpha == 1 else _sub(
              cast(b, _binary_dtype(a, b)), np.multiply(a, alpha)),
@@ -507,8 +507,20 @@ _unary("positive", lambda a: a, lambda ctx, g: (g,), "a")
 _unary("abs", lambda a: np.abs(a) if a.dtype != _BOOL else a.copy(),
        lambda ctx, g: (g * ctx.args[0].sign(),), "abs(a)")
 _unary("absolute", lambda a: np.abs(a), lambda ctx, g: (g * ctx.args[0].sign(),), "abs(a)")
-_unary("sign", lambda a: np.sign(a) if a.dtype != _BOOL else a.copy(), _zero_grad, "sign(a)")
-_unary("sgn", lambda a: np.sign(a), _zero_grad, "sign(a)")
+def _sign(a):
+    """sign(NaN) is 0 in PyTorch (NumPy gives NaN)."""
+    if a.dtype == _BOOL:
+        return a.copy()
+    out = np.sign(a)
+    if a.dtype.kind == "f":
+        out[np.isnan(a)] = 0
+    return out
+
+
+_unary("sign", _sign, _zero_grad, "sign(a)")
+_unary("sgn", _sign, _zero_grad, "sign(a)")
+_unary("square", lambda a: np.square(a.astype(np.int64) if a.dtype == _BOOL else a),
+       lambda ctx, g: (g * 2 * ctx.args[0],), "a * a")
 _unary("exp", _float_fn(np.exp), lambda ctx, g: (g * ctx.out,), "exp(a)")
 _unary("exp2", _float_fn(np.exp2), lambda ctx, g: (g * ctx.out * _LN2,), "exp2(a)")
 _unary("expm1", _float_fn(np.expm1), lambda ctx, g: (g * (ctx.out + 1),), "expm1(a)")
@@ -642,6 +654,63 @@ register("atan2(Tensor self, Tensor other) -> Tensor", impl=_atan2, grad=_atan2_
          scalar_expr="atan2(a, b)", method=True, namespaces=T)
 register("arctan2(Tensor self, Tensor other) -> Tensor", impl=_atan2, grad=_atan2_grad, tags=PW,
          scalar_expr="atan2(a, b)", method=True, namespaces=T)
+
+
+def _float_binary(ufunc):
+    def impl(a, b):
+        dt = _binary_dtype(a, b)
+        if dt.kind != "f":
+            dt = _F32
+        return np.asarray(ufunc(cast(a, dt), cast(b, dt)), dtype=dt)
+    return impl
+
+
+def _hypot_grad(ctx, g):
+    a, b = ctx.args[0], ctx.args[1]
+    return (g * a / ctx.out, g * b / ctx.out)
+
+
+def _copysign_grad(ctx, g):
+    from .dispatch import call
+    a, out = ctx.args[0], ctx.out
+    ratio = call("where", a == 0, 0.0, out / call("where", a == 0, 1.0, a))
+    return (g * ratio, None)
+
+
+register("hypot(Tensor self, Tensor other) -> Tensor", impl=_float_binary(np.hypot),
+         grad=_hypot_grad, method=True, namespaces=T)
+register("copysign.Tensor(Tensor self, Tensor other) -> Tensor",
+         impl=_float_binary(np.copysign), grad=_copysign_grad, method=True, namespaces=T)
+register("copysign.Scalar(Tensor self, Scalar other) -> Tensor",
+         impl=_float_binary(np.copysign), grad=_copysign_grad, method=True, namespaces=T)
+
+
+def _addc(name, combine):
+    def impl(a, t1, t2, value):
+        dt = result_dtype(a, t1, t2)
+        if name == "addcdiv" and dt.kind != "f":
+            raise RuntimeError("Integer division with addcdiv is no longer supported, and in a "
+                               "future release addcdiv will perform a true division of tensor1 "
+                               "and tensor2.")
+        prod = combine(cast(t1, dt), cast(t2, dt))
+        return np.asarray(cast(a, dt) + cast(value, dt) * prod, dtype=dt)
+    return impl
+
+
+def _addcmul_grad(ctx, g):
+    _, t1, t2, value = ctx.args[:4]
+    return (g, g * t2 * value, g * t1 * value)
+
+
+def _addcdiv_grad(ctx, g):
+    _, t1, t2, value = ctx.args[:4]
+    return (g, g * value / t2, -g * value * t1 / (t2 * t2))
+
+
+register("addcmul(Tensor self, Tensor tensor1, Tensor tensor2, *, Scalar value=1) -> Tensor",
+         impl=_addc("addcmul", np.multiply), grad=_addcmul_grad, method=True, namespaces=T)
+register("addcdiv(Tensor self, Tensor tensor1, Tensor tensor2, *, Scalar value=1) -> Tensor",
+         impl=_addc("addcdiv", np.divide), grad=_addcdiv_grad, method=True, namespaces=T)
 
 
 # ------------------------------------------------------------------ clamp, maximum, lerp, where

@@ -405,9 +405,51 @@ def _scatter_reduce(a, dim, index, src, reduce, include_self):
     return _scatter_into(out, d, index, src, mode, "scatter_reduce")
 
 
+def _scatter_reduce_grad(ctx, g):
+    """PyTorch's scatter_reduce backward: ties of amax/amin share the gradient evenly, prod is
+    exact with zeros, and with ``include_self=False`` the scattered positions of ``self`` get
+    none."""
+    x, dim, index, src, reduce, include_self = ctx.args[:6]
+    out = ctx.out
+    if reduce == "sum":
+        g_self = g
+        g_src = call("gather", g, dim, index)
+    elif reduce == "mean":
+        base = call("ones_like", g) if include_self else call("zeros_like", g)
+        n = call("scatter_add", base, dim, index, call("ones_like", src))
+        n = call("masked_fill", n, n == 0, 1.0)
+        g_self = g / n
+        g_src = call("gather", g_self, dim, index)
+    elif reduce == "prod":
+        masked_self = call("masked_fill", x, x == 0, 1.0)
+        masked_self_result = call("scatter_reduce", masked_self, dim, index, src, reduce,
+                                  include_self=include_self)
+        g_self = g * masked_self_result / masked_self
+        src_zero = src == 0
+        num_zeros = call("gather", call("scatter_add", call("zeros_like", x), dim, index,
+                                        src_zero.to(x.dtype)), dim, index)
+        single_zero = call("logical_and", src_zero, num_zeros == 1)
+        masked_src = call("masked_fill", src, single_zero, 1.0)
+        masked_src_result = call("scatter_reduce", x, dim, index, masked_src, reduce,
+                                 include_self=include_self)
+        g_src = call("where", single_zero, call("gather", g * masked_src_result, dim, index),
+                     call("gather", g * out, dim, index)
+                     / call("masked_fill", src, src_zero, 1.0))
+    else:
+        value = call("gather", out, dim, index)
+        self_is = (x == out).to(x.dtype)
+        src_is = (src == value).to(x.dtype)
+        share = g / call("scatter_add", self_is, dim, index, src_is)
+        g_self = self_is * share
+        g_src = src_is * call("gather", share, dim, index)
+    if not include_self:
+        g_self = call("scatter", g_self, dim, index, 0.0)
+    return g_self, None, None, g_src
+
+
 register("scatter_reduce.two(Tensor self, int dim, Tensor index, Tensor src, str reduce, *, "
          "bool include_self=True) -> Tensor",
-         impl=_scatter_reduce, method=True, namespaces=T)
+         impl=_scatter_reduce, grad=_scatter_reduce_grad, method=True, namespaces=T)
 
 
 # ------------------------------------------------------------------ index_select and friends

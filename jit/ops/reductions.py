@@ -446,6 +446,96 @@ register("norm.str(Tensor self, str p, int[1]? dim=None, bool keepdim=False, *, 
          grad=_norm_grad, tags={REDUCTION}, method=True, namespaces=T)
 
 
+def _matrix_norm(a, ord_, dims, keepdim):
+    """1, -1, inf, -inf, 2, -2 and 'fro'/'nuc' matrix norms over the two axes ``dims``."""
+    d0, d1 = (wrap_dim(d, a.ndim) for d in dims)
+    if ord_ == "fro":
+        return _norm(a, 2, [d0, d1], keepdim, None)
+    x = np.abs(a)
+    if ord_ in (1, -1, math.inf, -math.inf):
+        summed, other = (d0, d1) if ord_ in (1, -1) else (d1, d0)
+        s = np.sum(x, axis=summed, keepdims=True)
+        r = (np.max if ord_ > 0 else np.min)(s, axis=other, keepdims=True)
+    elif ord_ in (2, -2, "nuc"):
+        moved = np.moveaxis(a, (d0, d1), (-2, -1))
+        sv = np.linalg.svd(moved, compute_uv=False)
+        r = sv.sum(-1) if ord_ == "nuc" else (sv.max(-1) if ord_ == 2 else sv.min(-1))
+        r = np.expand_dims(np.expand_dims(r, -1), -1)
+        r = np.moveaxis(r, (-2, -1), (d0, d1))
+    else:
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord_} not supported.")
+    if not keepdim:
+        r = np.squeeze(r, axis=(d0, d1))
+    return np.asarray(r, dtype=a.dtype)
+
+
+def _linalg_norm(a, ord_, dim, keepdim, dtype):
+    if dtype is not None:
+        a = a.astype(dtype.np)
+    if not _is_float(a):
+        raise RuntimeError("linalg.norm: Expected a floating point or complex tensor as input. "
+                           f"Got {_dtype_name(a)}")
+    if ord_ is None:
+        return _norm(a, 2, dim, keepdim, None)
+    if dim is not None and len(dim) == 2 or dim is None and a.ndim == 2:
+        return _matrix_norm(a, ord_, dim if dim is not None else [0, 1], keepdim)
+    if dim is None and a.ndim != 1:
+        raise RuntimeError("linalg.norm: If dim is not specified but ord is, the input must be "
+                           f"1D or 2D. Got {a.ndim}D.")
+    return _norm(a, ord_, dim, keepdim, None)
+
+
+def _linalg_norm_grad(ctx, g):
+    x, ord_, dim = ctx.args[0], ctx.args[1], ctx.args[2]
+    if ord_ is not None and (dim is not None and len(dim) == 2 or dim is None and x.dim() == 2):
+        if ord_ != "fro":
+            raise RuntimeError(f"linalg.norm: the gradient of the matrix norm of order {ord_} "
+                               "is not supported")
+        ord_ = 2
+    return _norm_grad(_Args(ctx, (x, ord_, dim, ctx.args[3])), g)
+
+
+LINALG = (Namespace.LINALG,)
+register("vector_norm(Tensor self, Scalar ord=2, int[1]? dim=None, bool keepdim=False, *, "
+         "ScalarType? dtype=None) -> Tensor",
+         impl=_norm, grad=_norm_grad, tags={REDUCTION}, namespaces=LINALG)
+register("norm.linalg(Tensor self, Scalar? ord=None, int[1]? dim=None, bool keepdim=False, *, "
+         "ScalarType? dtype=None) -> Tensor",
+         impl=_linalg_norm, grad=_linalg_norm_grad, tags={REDUCTION}, namespaces=LINALG)
+register("norm.linalg_str(Tensor self, str ord, int[1]? dim=None, bool keepdim=False, *, "
+         "ScalarType? dtype=None) -> Tensor",
+         impl=_linalg_norm, grad=_linalg_norm_grad, tags={REDUCTION}, namespaces=LINALG)
+register("matrix_norm(Tensor self, Scalar ord='fro', int[] dim=[-2, -1], bool keepdim=False, *, "
+         "ScalarType? dtype=None) -> Tensor",
+         impl=lambda a, o, dim, keepdim, dtype: _linalg_norm(a, o, dim, keepdim, dtype),
+         grad=_linalg_norm_grad, tags={REDUCTION}, namespaces=LINALG)
+
+
+def _trace(a):
+    if a.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {a.ndim}")
+    return np.asarray(np.trace(a), dtype=_accumulate_dtype(a, None))
+
+
+def _trace_grad(ctx, g):
+    n, m = shape_of(ctx.args[0])
+    return (call("eye", n, m, dtype=ctx.args[0].dtype) * g,)
+
+
+register("trace(Tensor self) -> Tensor", impl=_trace, grad=_trace_grad, tags={REDUCTION},
+         method=True, namespaces=T)
+
+
+def _aminmax(a, dim, keepdim):
+    axes = None if dim is None else [dim]
+    return (_amax(a, axes if axes else [], keepdim, False, "aminmax"),
+            _amax(a, axes if axes else [], keepdim, True, "aminmax"))
+
+
+register("aminmax(Tensor self, *, int? dim=None, bool keepdim=False) -> (Tensor min, Tensor max)",
+         impl=_aminmax, tags={NONDIFFERENTIABLE}, method=True, namespaces=T)
+
+
 def _norm_name(p: str):
     if p != "fro":
         raise RuntimeError(f"norm(): unsupported norm type {p!r}; only 'fro' and numeric p are "

@@ -193,6 +193,29 @@ def _tensor_to_float(a: Any) -> float:
     return float(_tensor_item(a))
 
 
+def _implicit_item(a: Any, integral: bool) -> Any:
+    arr = a.numpy() if is_tensor(a) else np.asarray(a)
+    if arr.ndim != 0:
+        raise RuntimeError("Cannot input a tensor of dimension other than 0 as a scalar argument")
+    if integral and arr.dtype.kind not in "iub":
+        raise RuntimeError(
+            f"Cannot input a tensor of type {arr.dtype} as an integral argument")
+    return arr.reshape(()).item()
+
+
+def _int_implicit(a: Any) -> int:
+    return int(_implicit_item(a, True))
+
+
+def _float_implicit(a: Any) -> float:
+    return float(_implicit_item(a, False))
+
+
+def _scalar_implicit(a: Any) -> Any:
+    value = _implicit_item(a, False)
+    return float(value) if isinstance(value, float) else int(value)
+
+
 def _tensor_to_bool(a: Any) -> bool:
     arr = a.numpy() if is_tensor(a) else np.asarray(a)
     if arr.size == 0:
@@ -231,6 +254,11 @@ register("float.bool(bool a) -> float", float, namespaces=_BUILTIN)
 register("float.Scalar(Scalar a) -> float", float, namespaces=_BUILTIN)
 register("float.str(str a) -> float", _str_to_float, namespaces=_BUILTIN)
 register("float.Tensor(Tensor a) -> float", _tensor_to_float, **_TENSOR)
+# The conversions TorchScript makes where a 0-dim Tensor is passed or returned as a number.
+_IMPLICIT = {"tags": {NONDIFFERENTIABLE}, "namespaces": (Namespace.OPERATOR,)}
+register("IntImplicit(Tensor a) -> int", _int_implicit, **_IMPLICIT)
+register("FloatImplicit(Tensor a) -> float", _float_implicit, **_IMPLICIT)
+register("ScalarImplicit(Tensor a) -> Scalar", _scalar_implicit, **_IMPLICIT)
 register("bool.bool(bool a) -> bool", bool, namespaces=_BUILTIN)
 register("bool.int(int a) -> bool", bool, namespaces=_BUILTIN)
 register("bool.float(float a) -> bool", bool, namespaces=_BUILTIN)

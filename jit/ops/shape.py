@@ -698,6 +698,28 @@ register("diag(Tensor self, int diagonal=0) -> Tensor", impl=_diag, grad=_diag_g
          namespaces=T)
 
 
+def _diag_embed(a, offset, dim1, dim2):
+    if a.ndim < 1:
+        raise RuntimeError("diag_embed(): expected a tensor with at least one dimension")
+    n = a.shape[-1] + abs(offset)
+    ndim = a.ndim + 1
+    d1, d2 = wrap_dim(dim1, ndim), wrap_dim(dim2, ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    rest = list(a.shape[:-1])
+    sizes = []
+    for d in range(ndim):
+        sizes.append(n if d in (d1, d2) else rest.pop(0))
+    out = np.zeros(sizes, dtype=a.dtype)
+    _diagonal(out, offset, d1, d2)[...] = a
+    return out
+
+
+register("diag_embed(Tensor self, int offset=0, int dim1=-2, int dim2=-1) -> Tensor",
+         impl=_diag_embed, grad=lambda ctx, g: (call("diagonal", g, *ctx.args[1:]),),
+         method=True, namespaces=T)
+
+
 # ------------------------------------------------------------------ reordering copies
 
 def _flip(a, dims):
@@ -930,6 +952,21 @@ register("numel(Tensor self) -> int", impl=lambda a: int(a.size), tags={NONDIFFE
          method=True, namespaces=T)
 register("nelement(Tensor self) -> int", impl=lambda a: int(a.size), tags={NONDIFFERENTIABLE},
          method=True)
+register("is_floating_point(Tensor self) -> bool", impl=lambda a: a.dtype.kind == "f",
+         tags={NONDIFFERENTIABLE}, method=True, namespaces=T)
+register("is_complex(Tensor self) -> bool", impl=lambda a: a.dtype.kind == "c",
+         tags={NONDIFFERENTIABLE}, method=True, namespaces=T)
+register("is_nonzero(Tensor self) -> bool", impl=lambda a: _is_nonzero(a),
+         tags={NONDIFFERENTIABLE}, method=True, namespaces=T)
+
+
+def _is_nonzero(a):
+    if a.size != 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous"
+                           if a.size else "Boolean value of Tensor with no values is ambiguous")
+    return bool(a.reshape(-1)[0])
+
+
 # ``x.shape``: a property, not a method
 register("shape(Tensor self) -> int[]", impl=lambda a: [int(s) for s in a.shape],
          tags={NONDIFFERENTIABLE}, property=True)

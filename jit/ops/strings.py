@@ -214,6 +214,11 @@ def _rjust(self: str, width: int, fillchar: str) -> str:
     return self.rjust(width, fillchar)
 
 
+def _zfill(self: str, width: int) -> str:
+    # TorchScript pads on the left without looking for a sign: "-7".zfill(4) is "00-7".
+    return "0" * (width - len(self)) + self
+
+
 def _format(self: str, *args: Any) -> str:
     return _FORMATTER.format(self, *args)
 
@@ -249,7 +254,7 @@ register(f"rindex.str{_SEARCH} -> int", _rindex, method=True)
 register(f"count.str{_SEARCH} -> int", _count, method=True)
 register(f"startswith.str{_SEARCH} -> bool", _startswith, method=True)
 register(f"endswith.str{_SEARCH} -> bool", _endswith, method=True)
-register("zfill.str(str self, int width) -> str", str.zfill, method=True)
+register("zfill.str(str self, int width) -> str", _zfill, method=True)
 register("center.str(str self, int width, str fillchar=' ') -> str", _center, method=True)
 register("ljust.str(str self, int width, str fillchar=' ') -> str", _ljust, method=True)
 register("rjust.str(str self, int width, str fillchar=' ') -> str", _rjust, method=True)

@@ -20,14 +20,32 @@ def _make_function(name: str):
 
     what = f"torch.nn.functional.{name}"
 
-    def fn(*args, **kwargs):
+    def plain(*args, **kwargs):
         return _runtime.call_cached(what, candidates, args, kwargs, what)
+
+    def fn(*args, **kwargs):
+        if _inplace_requested(candidates(), args, kwargs):
+            out = plain(args[0].clone(), *args[1:], **kwargs)
+            return args[0].copy_(out)
+        return plain(*args, **kwargs)
 
     fn.__name__ = name
     fn.__qualname__ = name
     fn.__module__ = __name__
     fn.__doc__ = "\n".join(op.schema.text for op in candidates())
     return fn
+
+
+def _inplace_requested(ops, args, kwargs) -> bool:
+    """``inplace=True`` (by keyword or position): the result is written back into the input."""
+    if kwargs.get("inplace") is True:
+        return bool(args)
+    for op in ops:
+        names = [p.name for p in op.schema.params]
+        if "inplace" in names:
+            i = names.index("inplace")
+            return len(args) > i and args[i] is True
+    return False
 
 
 def _with_indices(name: str, position: int):

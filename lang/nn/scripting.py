@@ -289,27 +289,6 @@ class _Builder:
         return "\n".join(lines) + "\n\n\n" + "\n\n".join(self.sources)
 
 
-def _module_at(node: _Node, expr) -> Optional[_Node]:
-    """The child node an expression ``self.a.b`` names, or None."""
-    path = []
-    while isinstance(expr, pyast.Attribute):
-        path.append(expr.attr)
-        expr = expr.value
-    if not (isinstance(expr, pyast.Name) and expr.id == "self"):
-        return None
-    current = node
-    for attr in reversed(path):
-        match = None
-        for name, child in current.children.items():
-            if current.child_attr[name] == attr or name == attr:
-                match = child
-                break
-        if match is None:
-            return None
-        current = match
-    return current
-
-
 def _self_path(node: _Node, child_names: list) -> pyast.expr:
     expr = pyast.Name("self", pyast.Load())
     current = node
@@ -317,6 +296,20 @@ def _self_path(node: _Node, child_names: list) -> pyast.expr:
         expr = pyast.Attribute(expr, current.child_attr[name], pyast.Load())
         current = current.children[name]
     return expr
+
+
+def _functional_name(value) -> Optional[str]:
+    """``torch.nn.functional.relu`` for a ``ts.nn.functional`` function (or ``torch.tanh`` for a
+    ``ts`` one), None for anything else."""
+    module = getattr(value, "__module__", None)
+    name = getattr(value, "__name__", None)
+    if not callable(value) or name is None:
+        return None
+    if module == "tensorscript.nn.functional":
+        return f"torch.nn.functional.{name}"
+    if module == "tensorscript.eager":
+        return f"torch.{name}"
+    return None
 
 
 def _constant_key(expr):
@@ -407,6 +400,13 @@ class _Rewriter(pyast.NodeTransformer):
             return n
         if isinstance(func, pyast.Attribute) and isinstance(func.value, pyast.Name) and \
                 func.value.id == "self":
+            stored = self.node.module.__dict__.get(func.attr)
+            functional = _functional_name(stored)
+            if functional is not None:
+                # A function stored on the module (TransformerEncoderLayer.activation): call
+                # the op it names.
+                n.func = pyast.parse(functional, mode="eval").body
+                return n
             attr = getattr(type(self.node.module), func.attr, None)
             if callable(attr) and not isinstance(attr, type):
                 self.called_methods.append(func.attr)
@@ -547,6 +547,8 @@ def _make_objects(node: _Node, program, classes: dict, out: list):
 def script_module(module: Module) -> ScriptModule:
     """Compile ``module``'s class tree and return a ScriptModule sharing its tensors."""
     from ..compiler import _Compiled, _collect, _parse
+    if isinstance(module, ScriptModule):
+        return module
     builder = _Builder()
     root = builder.build(module)
     text = builder.source()

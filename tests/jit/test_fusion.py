@@ -15,11 +15,6 @@ from tensorscript.jit.passes.fuse_pointwise import fuse_pointwise, operand_names
 from tensorscript.jit.ops import registry
 
 
-@pytest.fixture(autouse=True)
-def _cache_dir(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("TENSORSCRIPT_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "kernels"))
-
-
 SOURCE = '''
 import torch
 def gelu(x: torch.Tensor) -> torch.Tensor:
@@ -205,7 +200,7 @@ def test_pointwise_matches_unfused(cu, data):
     _check(cu.gelu(ts.tensor(x)).numpy(), _reference("gelu", ts.tensor(x)).numpy(), dtype)
 
 
-@settings(max_examples=12)
+@settings(max_examples=8)
 @given(st.data())
 def test_integer_and_mixed_dtypes_match_unfused(cu, data):
     shape = data.draw(shapes)
@@ -226,7 +221,7 @@ def test_integer_and_mixed_dtypes_match_unfused(cu, data):
         _check(got, want, want.dtype)
 
 
-@settings(max_examples=12)
+@settings(max_examples=8)
 @given(st.data())
 def test_row_reductions_match_unfused(cu, data):
     shape = data.draw(shapes)

@@ -146,6 +146,16 @@ def test_batchnorm_training_statistics():
     assert int(m.num_batches_tracked) == 2  # eval forward leaves it alone
 
 
+def test_batchnorm_loads_checkpoints_without_num_batches_tracked():
+    m = nn.BatchNorm1d(2)
+    m(ts.randn(4, 2))
+    sd = {k: v for k, v in m.state_dict().items() if k != "num_batches_tracked"}
+    fresh = nn.BatchNorm1d(2)
+    assert fresh.load_state_dict(sd).missing_keys == []
+    assert int(fresh.num_batches_tracked) == 0
+    np.testing.assert_array_equal(P(fresh.running_mean), P(m.running_mean))
+
+
 def test_batchnorm_cumulative_average_when_momentum_is_none():
     m = nn.BatchNorm1d(2, momentum=None).double()
     batches = [rand(5, 2, seed=s) for s in range(3)]

@@ -100,7 +100,6 @@ UNSUPPORTED = [
     ("y = (x := 3)\n", 1, 6, "assignment expressions (':=') are not supported"),
     ("def f(*args):\n    pass\n", 1, 7, "variadic parameters ('*args')"),
     ("def f(**kw):\n    pass\n", 1, 7, "variadic keyword parameters ('**kwargs')"),
-    ("def f(a, *, b):\n    pass\n", 1, 10, "keyword-only parameters"),
     ("def f(a, /, b):\n    pass\n", 1, 10, "positional-only parameters"),
     ("f(*a)\n", 1, 3, "argument unpacking ('*args')"),
     ("f(**a)\n", 1, 3, "keyword argument unpacking ('**kwargs')"),
@@ -180,3 +179,13 @@ def test_conformance_missing_colon_case():
     source = json.loads(case.read_text())["source"]
     err = error(source)
     assert err.lineno == 2 and err.message == "expected ':'"
+
+
+@pytest.mark.parametrize("source, line, col, message", [
+    ("def f(a, *):\n    pass\n", 1, 10, "named parameters must follow a bare '*'"),
+    ("def f(a, *, b, *, c):\n    pass\n", 1, 16, "only one bare '*' is allowed"),
+])
+def test_bare_star_errors(source, line, col, message):
+    err = error(source)
+    assert message in err.message
+    assert (err.lineno, err.col) == (line, col), err.message

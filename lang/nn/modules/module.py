@@ -471,6 +471,7 @@ class Module:
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
         if not isinstance(state_dict, dict):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        state_dict = OrderedDict(state_dict)  # layers may fill in defaults of older formats
         missing_keys: list = []
         unexpected_keys: list = []
         error_msgs: list = []

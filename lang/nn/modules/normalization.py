@@ -55,6 +55,15 @@ class _BatchNorm(Module):
     def _check_input_dim(self, input) -> None:
         raise NotImplementedError
 
+    def _load_from_state_dict(self, state_dict, prefix, strict, missing_keys, unexpected_keys,
+                              error_msgs) -> None:
+        # Checkpoints from before num_batches_tracked existed still load, as in PyTorch.
+        key = prefix + "num_batches_tracked"
+        if self.track_running_stats and key not in state_dict:
+            state_dict[key] = eager.tensor(0, dtype=eager.int64)
+        super()._load_from_state_dict(state_dict, prefix, strict, missing_keys,
+                                      unexpected_keys, error_msgs)
+
     def forward(self, input):
         self._check_input_dim(input)
         factor = 0.0

@@ -6,8 +6,10 @@ LSTM gates are stacked (i, f, g, o) in ``weight_ih_l{k}`` rows; GRU gates (r, z,
 from __future__ import annotations
 
 import math
+from typing import List, Optional, Tuple
 
 from ... import eager
+from ...eager import Tensor
 from .. import functional as F
 from .. import init
 from .module import Module, Parameter
@@ -51,6 +53,8 @@ class RNNBase(Module):
                 for name, shape in zip(names, shapes):
                     setattr(self, name, Parameter(eager.empty(*shape, dtype=dt)))
                     self._flat_weights_names.append(name)
+        # The parameters themselves (not copies), in flat order: forward indexes this list.
+        self._weights = [getattr(self, name) for name in self._flat_weights_names]
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -62,66 +66,17 @@ class RNNBase(Module):
     def _flat_weights(self) -> list:
         return [getattr(self, name) for name in self._flat_weights_names]
 
-    def _layer_params(self, layer: int, direction: int):
-        suffix = "_reverse" if direction == 1 else ""
-        w_ih = getattr(self, f"weight_ih_l{layer}{suffix}")
-        w_hh = getattr(self, f"weight_hh_l{layer}{suffix}")
-        if self.bias:
-            return (w_ih, w_hh, getattr(self, f"bias_ih_l{layer}{suffix}"),
-                    getattr(self, f"bias_hh_l{layer}{suffix}"))
-        return w_ih, w_hh, None, None
+    def __setattr__(self, name: str, value) -> None:
+        super().__setattr__(name, value)
+        names = self.__dict__.get("_flat_weights_names")
+        if names is not None and name in names and "_weights" in self.__dict__:
+            self._weights = [getattr(self, n) for n in names]
 
-    def _prepare(self, input, hx):
-        """Time-major batched input, and whether to squeeze the batch back out."""
-        batched = input.dim() == 3
-        if not batched:
-            if input.dim() != 2:
-                raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got "
-                                 f"{input.dim()}D instead")
-            input = input.unsqueeze(1)
-        elif self.batch_first:
-            input = input.transpose(0, 1)
+    def _check_input(self, input: Tensor) -> None:
+        if input.dim() != 2 and input.dim() != 3:
+            raise ValueError("RNN: Expected input to be 2D or 3D")
         if input.shape[-1] != self.input_size:
-            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
-                               f"{self.input_size}, got {input.shape[-1]}")
-        return input, batched
-
-    def _zeros_state(self, batch: int, dtype):
-        directions = 2 if self.bidirectional else 1
-        return eager.zeros(self.num_layers * directions, batch, self.hidden_size, dtype=dtype)
-
-    def _run(self, input, states: list) -> tuple:
-        """Runs every layer and direction; ``states[i]`` is the per-cell state tuple for
-        layer*directions+direction. Returns the output sequence and the final states."""
-        directions = 2 if self.bidirectional else 1
-        finals = []
-        layer_input = input
-        steps = input.shape[0]
-        for layer in range(self.num_layers):
-            outputs = []
-            for direction in range(directions):
-                w_ih, w_hh, b_ih, b_hh = self._layer_params(layer, direction)
-                # The input projection for all steps at once: one matmul instead of one per step.
-                x_proj = F.linear(layer_input, w_ih, b_ih)
-                state = states[layer * directions + direction]
-                order = range(steps - 1, -1, -1) if direction == 1 else range(steps)
-                step_out = [None] * steps
-                for t in order:
-                    state = self._cell(x_proj[t], state, w_hh, b_hh)
-                    step_out[t] = state[0]
-                outputs.append(eager.stack(step_out))
-                finals.append(state)
-            layer_input = outputs[0] if directions == 1 else eager.cat(outputs, dim=2)
-            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
-                layer_input = F.dropout(layer_input, self.dropout, True)
-        return layer_input, finals
-
-    def _finish(self, output, batched: bool):
-        if not batched:
-            return output.squeeze(1)
-        if self.batch_first:
-            return output.transpose(0, 1)
-        return output
+            raise RuntimeError("input.size(-1) must be equal to input_size")
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
@@ -148,31 +103,69 @@ class LSTM(RNNBase):
             raise NotImplementedError("LSTM with proj_size > 0 is not supported")
         super().__init__(*args, **kwargs)
 
-    @staticmethod
-    def _cell(x_proj, state, w_hh, b_hh):
-        h, c = state
-        gates = x_proj + F.linear(h, w_hh, b_hh)
-        i, f, g, o = gates.chunk(4, 1)
-        c = eager.sigmoid(f) * c + eager.sigmoid(i) * eager.tanh(g)
-        h = eager.sigmoid(o) * eager.tanh(c)
-        return h, c
-
-    def forward(self, input, hx=None):
-        input, batched = self._prepare(input, hx)
+    def forward(self, input: Tensor, hx: Optional[Tuple[Tensor, Tensor]] = None
+                ) -> Tuple[Tensor, Tuple[Tensor, Tensor]]:
+        self._check_input(input)
+        batched = input.dim() == 3
+        if not batched:
+            input = input.unsqueeze(1)
+        elif self.batch_first:
+            input = input.transpose(0, 1)
+        directions = 2 if self.bidirectional else 1
         batch = input.shape[1]
         if hx is None:
-            h0 = c0 = self._zeros_state(batch, input.dtype)
+            h0 = eager.zeros([self.num_layers * directions, batch, self.hidden_size],
+                             dtype=input.dtype)
+            c0 = eager.zeros([self.num_layers * directions, batch, self.hidden_size],
+                             dtype=input.dtype)
         else:
-            h0, c0 = hx
+            h0 = hx[0]
+            c0 = hx[1]
             if not batched:
-                h0, c0 = h0.unsqueeze(1), c0.unsqueeze(1)
-        states = [(h0[i], c0[i]) for i in range(h0.shape[0])]
-        output, finals = self._run(input, states)
-        h_n = eager.stack([s[0] for s in finals])
-        c_n = eager.stack([s[1] for s in finals])
+                h0 = h0.unsqueeze(1)
+                c0 = c0.unsqueeze(1)
+        per_cell = 4 if self.bias else 2
+        weights = self._weights
+        steps = input.shape[0]
+        layer_input = input
+        h_n: List[Tensor] = []
+        c_n: List[Tensor] = []
+        for layer in range(self.num_layers):
+            outputs: List[Tensor] = []
+            for direction in range(directions):
+                cell = layer * directions + direction
+                w_hh = weights[cell * per_cell + 1]
+                b_ih: Optional[Tensor] = None
+                b_hh: Optional[Tensor] = None
+                if self.bias:
+                    b_ih = weights[cell * per_cell + 2]
+                    b_hh = weights[cell * per_cell + 3]
+                # The input projection for all steps at once: one matmul instead of one per step.
+                x_proj = F.linear(layer_input, weights[cell * per_cell], b_ih)
+                h = h0[cell]
+                c = c0[cell]
+                step_out: List[Tensor] = []
+                for s in range(steps):
+                    t = steps - 1 - s if direction == 1 else s
+                    gates = (x_proj[t] + F.linear(h, w_hh, b_hh)).chunk(4, 1)
+                    c = eager.sigmoid(gates[1]) * c + eager.sigmoid(gates[0]) * eager.tanh(gates[2])
+                    h = eager.sigmoid(gates[3]) * eager.tanh(c)
+                    step_out.append(h)
+                if direction == 1:
+                    step_out.reverse()
+                outputs.append(eager.stack(step_out))
+                h_n.append(h)
+                c_n.append(c)
+            layer_input = outputs[0] if directions == 1 else eager.cat(outputs, 2)
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                layer_input = F.dropout(layer_input, self.dropout, True)
+        h_out = eager.stack(h_n)
+        c_out = eager.stack(c_n)
         if not batched:
-            h_n, c_n = h_n.squeeze(1), c_n.squeeze(1)
-        return self._finish(output, batched), (h_n, c_n)
+            return layer_input.squeeze(1), (h_out.squeeze(1), c_out.squeeze(1))
+        if self.batch_first:
+            layer_input = layer_input.transpose(0, 1)
+        return layer_input, (h_out, c_out)
 
 
 class GRU(RNNBase):
@@ -180,31 +173,63 @@ class GRU(RNNBase):
 
     _gates = 3
 
-    @staticmethod
-    def _cell(x_proj, state, w_hh, b_hh):
-        (h,) = state
-        h_proj = F.linear(h, w_hh, b_hh)
-        x_r, x_z, x_n = x_proj.chunk(3, 1)
-        h_r, h_z, h_n = h_proj.chunk(3, 1)
-        r = eager.sigmoid(x_r + h_r)
-        z = eager.sigmoid(x_z + h_z)
-        n = eager.tanh(x_n + r * h_n)
-        h = (1 - z) * n + z * h
-        return (h,)
-
-    def forward(self, input, hx=None):
-        input, batched = self._prepare(input, hx)
+    def forward(self, input: Tensor, hx: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+        self._check_input(input)
+        batched = input.dim() == 3
+        if not batched:
+            input = input.unsqueeze(1)
+        elif self.batch_first:
+            input = input.transpose(0, 1)
+        directions = 2 if self.bidirectional else 1
         batch = input.shape[1]
         if hx is None:
-            hx = self._zeros_state(batch, input.dtype)
+            h0 = eager.zeros([self.num_layers * directions, batch, self.hidden_size],
+                             dtype=input.dtype)
         elif not batched:
-            hx = hx.unsqueeze(1)
-        states = [(hx[i],) for i in range(hx.shape[0])]
-        output, finals = self._run(input, states)
-        h_n = eager.stack([s[0] for s in finals])
+            h0 = hx.unsqueeze(1)
+        else:
+            h0 = hx
+        per_cell = 4 if self.bias else 2
+        weights = self._weights
+        steps = input.shape[0]
+        layer_input = input
+        h_n: List[Tensor] = []
+        for layer in range(self.num_layers):
+            outputs: List[Tensor] = []
+            for direction in range(directions):
+                cell = layer * directions + direction
+                w_hh = weights[cell * per_cell + 1]
+                b_ih: Optional[Tensor] = None
+                b_hh: Optional[Tensor] = None
+                if self.bias:
+                    b_ih = weights[cell * per_cell + 2]
+                    b_hh = weights[cell * per_cell + 3]
+                x_proj = F.linear(layer_input, weights[cell * per_cell], b_ih)
+                h = h0[cell]
+                step_out: List[Tensor] = []
+                for s in range(steps):
+                    t = steps - 1 - s if direction == 1 else s
+                    x_g = x_proj[t].chunk(3, 1)
+                    h_g = F.linear(h, w_hh, b_hh).chunk(3, 1)
+                    r = eager.sigmoid(x_g[0] + h_g[0])
+                    z = eager.sigmoid(x_g[1] + h_g[1])
+                    # b_hn stays inside the reset product: r * (W_hn h + b_hn).
+                    n = eager.tanh(x_g[2] + r * h_g[2])
+                    h = (1 - z) * n + z * h
+                    step_out.append(h)
+                if direction == 1:
+                    step_out.reverse()
+                outputs.append(eager.stack(step_out))
+                h_n.append(h)
+            layer_input = outputs[0] if directions == 1 else eager.cat(outputs, 2)
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                layer_input = F.dropout(layer_input, self.dropout, True)
+        h_out = eager.stack(h_n)
         if not batched:
-            h_n = h_n.squeeze(1)
-        return self._finish(output, batched), h_n
+            return layer_input.squeeze(1), h_out.squeeze(1)
+        if self.batch_first:
+            layer_input = layer_input.transpose(0, 1)
+        return layer_input, h_out
 
 
 __all__ = ["LSTM", "GRU"]

@@ -165,17 +165,17 @@ class MultiheadAttention(Module):
             # True in a bool mask means "not attended"; a float mask is added.
             if attn_mask.dim() == 2:
                 attn_mask = attn_mask.unsqueeze(0)
-            if attn_mask.dtype == eager.bool:
-                scores = scores.masked_fill(attn_mask, float("-inf"))
-            else:
+            if attn_mask.dtype != eager.bool:
                 scores = scores + attn_mask
+            else:
+                scores = scores.masked_fill(attn_mask, float("-inf"))
         if key_padding_mask is not None:
             scores = scores.reshape([bsz, heads, tgt_len, src_len])
             padding = key_padding_mask.reshape([bsz, 1, 1, src_len])
-            if padding.dtype == eager.bool:
-                scores = scores.masked_fill(padding, float("-inf"))
-            else:
+            if padding.dtype != eager.bool:
                 scores = scores + padding
+            else:
+                scores = scores.masked_fill(padding, float("-inf"))
             scores = scores.reshape([bsz * heads, tgt_len, src_len])
         weights = F.softmax(scores, -1)
         dropped = weights
@@ -235,7 +235,8 @@ class TransformerEncoderLayer(Module):
             isinstance(activation, GELU) else 0
         self.activation = _activation_fn(activation)
 
-    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal: bool = False):
+    def forward(self, src: Tensor, src_mask: Optional[Tensor] = None,
+                src_key_padding_mask: Optional[Tensor] = None, is_causal: bool = False) -> Tensor:
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -245,7 +246,8 @@ class TransformerEncoderLayer(Module):
             x = self.norm2(x + self._ff_block(x))
         return x
 
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal: bool = False):
+    def _sa_block(self, x: Tensor, attn_mask: Optional[Tensor],
+                  key_padding_mask: Optional[Tensor], is_causal: bool = False) -> Tensor:
         x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
                            need_weights=False, is_causal=is_causal)[0]
         return self.dropout1(x)
@@ -266,7 +268,9 @@ class TransformerEncoder(Module):
         self.num_layers = num_layers
         self.norm = norm
 
-    def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
+    def forward(self, src: Tensor, mask: Optional[Tensor] = None,
+                src_key_padding_mask: Optional[Tensor] = None,
+                is_causal: Optional[bool] = None) -> Tensor:
         out = src
         for layer in self.layers:
             out = layer(out, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
