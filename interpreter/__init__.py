@@ -9,3 +9,4 @@ from .errors import ScriptError  # noqa: F401
 from . import compiled_region  # noqa: F401  teaches the executor prim::CompiledRegion
 from . import fusion  # noqa: F401  teaches the executor prim::FusionGroup
 from . import differentiable_graph  # noqa: F401  teaches the executor prim::DifferentiableGraph
+from . import memory  # noqa: F401  fused kernels' planned outputs from the caching allocator

@@ -28,8 +28,8 @@ from .runtime import _saved, _wrap_view, check_saved
 MAX_SIGNATURES = 16
 _handlers = registry._handlers
 _UNHASHABLE = object()
-# passes that would form regions again, or plan buffers the backward's saved values outlive
-_NOT_ON_DERIVED = frozenset({"create_autodiff_subgraphs", "plan_memory"})
+# the derived graphs are differentiated already
+_NOT_ON_DERIVED = frozenset({"create_autodiff_subgraphs"})
 
 
 def _hashable(x: Any) -> Any:
@@ -165,6 +165,8 @@ class DifferentiableRegion:
                     "Trying to backward through the graph a second time (or directly access "
                     "saved tensors after they have already been freed). Specify "
                     "retain_graph=True if you need to backward through the graph a second time.")
+            if autograd._grad_enabled:
+                return self._eager_backward(args, c.grad_inputs, grads)
             values = [grads[k] for k in grad_outputs]
             for t in saved:
                 if t._saved_version is not None:
@@ -175,6 +177,20 @@ class DifferentiableRegion:
 
         node.backward_fn = backward
         return outs[0] if self.n_out == 1 else tuple(outs)
+
+
+    def _eager_backward(self, args: list, grad_inputs: list, grads: tuple) -> tuple:
+        """With ``create_graph`` the gradients need a history of their own: differentiate the
+        region again on the eager tape, from the same arguments."""
+        res = self.plain(*args)
+        outs = [res] if self.n_out == 1 else list(res)
+        pairs = [(o, g) for o, g in zip(outs, grads)
+                 if getattr(o, "_requires_grad", False) and g is not None]
+        inputs = [args[i] for i in grad_inputs]
+        if not pairs:
+            return (None,) * len(inputs)
+        return autograd.grad([o for o, _ in pairs], inputs, [g for _, g in pairs],
+                             create_graph=True, allow_unused=True)
 
 
 def _prepare_differentiable_graph(pg: PreparedGraph, node: G.Node):

@@ -379,14 +379,15 @@ def copy_graph(graph: G.Graph) -> G.Graph:
     return g
 
 
-def specialize(graph: G.Graph, metas: dict) -> G.Graph:
-    """A copy of ``graph`` for inputs with these metas (input index -> TensorMeta), optimised."""
+def specialize(graph: G.Graph, metas: dict, passes: Optional[list] = None) -> G.Graph:
+    """A copy of ``graph`` for inputs with these metas (input index -> TensorMeta), optimised
+    by ``passes`` (default: the pipeline's)."""
     from .passes.pipeline import run_pipeline
 
     g = copy_graph(graph)
     for i, m in metas.items():
         g.inputs[i].meta = m
-    g = run_pipeline(g)
+    g = run_pipeline(g, passes)
     propagate_shapes(g)  # nodes the passes made get their metas too
     return g
 

@@ -5,7 +5,7 @@ contiguous data built from ``fastmath``'s vectorizable exp/erfc: NumPy would nee
 eight passes over memory, and Numba's ``math.exp``/``math.erf`` are scalar libm calls here
 (see PERFORMANCE.md). ``error_model='numpy'`` keeps divisions free of the ZeroDivisionError
 branch that blocks vectorization. Results are within ``2e-6 * max(|reference|, 1)`` of a
-float64 reference (tests/kernels/test_elementwise.py). Non-contiguous float32 inputs and
+float64 reference (tests/kernels/test_activation_kernels.py). Non-contiguous float32 inputs and
 float64 take the NumPy chains and ``@vectorize`` ufuncs below; float16 computes in float32.
 """
 from __future__ import annotations

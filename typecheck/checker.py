@@ -52,6 +52,7 @@ from typing import Any, Optional
 from ..jit.ir import types as T
 from ..jit.ops import registry
 from ..parser import ast
+from ..parser.parse import parse_expression
 from ..parser.source import CompileError, Span
 from . import builtins as B
 from . import messages as M
@@ -436,6 +437,8 @@ class ModuleChecker:
             for sub in ast.walk(dec):
                 if isinstance(sub, ast.Expr):
                     sub.type = T.AnyType
+        if node.type_comment is not None:
+            self._apply_type_comment(node)
         params = []
         for i, p in enumerate(node.params):
             if p.name.startswith("*"):
@@ -492,6 +495,32 @@ class ModuleChecker:
         node.type = info.type
         if info.cls is not None and not info.cls.namedtuple and info.type is not None:
             info.cls.type.methods[node.name] = info.type
+
+    def _apply_type_comment(self, node: ast.FunctionDef) -> None:
+        """TorchScript's ``# type: (int, float) -> float`` signature comment: the types of
+        the parameters (``self`` excluded) and the return type, for a header without them."""
+        text = node.type_comment
+        head, arrow, ret = text.rpartition("->")
+        if not arrow or not head.strip().startswith("("):
+            raise _err(node.span, M.TYPE_COMMENT, text=text)
+        try:
+            params = parse_expression(head.strip(), line_offset=node.span.line)
+            returns = parse_expression(ret.strip(), line_offset=node.span.line)
+        except CompileError:
+            raise _err(node.span, M.TYPE_COMMENT, text=text) from None
+        types = params.elts if isinstance(params, ast.Tuple) else [params]
+        if head.strip().replace(" ", "") == "()":
+            types = []
+        targets = list(node.params)
+        if len(targets) == len(types) + 1 and targets and targets[0].name == "self":
+            targets = targets[1:]
+        if len(targets) != len(types):
+            raise _err(node.span, M.TYPE_COMMENT_ARITY, params=len(targets), types=len(types))
+        for p, t in zip(targets, types):
+            if p.annotation is None:
+                p.annotation = t
+        if node.returns is None:
+            node.returns = returns
 
     def _annotation_or_unknown(self, expr: ast.Expr) -> T.Type:
         """A parameter's or return's annotation; an invalid one is reported and the body is
@@ -1979,6 +2008,10 @@ class FunctionChecker:
                     if len(e.ops) == 1:
                         result = T.BoolType
                     continue
+                if op in ("==", "!=") and not all(
+                    T.NoneType in R.members(t) or t == T.AnyType for t in (at, bt)
+                ):
+                    raise _err(e.span, M.IS_NONE_ONLY, op=op, left=at, right=bt)
                 targets.append((SpecialTarget("is", self.static_is(op, at, bt)), False))
                 continue
             if op in ("in", "not in"):

@@ -136,6 +136,14 @@ BINARY_OPERATOR = Message(
 )
 UNARY_OPERATOR = Message("operator", "unsupported operand type for unary {op}: {operand}")
 COMPARE_CHAIN = Message("operator", "a chained comparison needs bool results; '{op}' gives {got}")
+TYPE_COMMENT = Message(
+    "type-comment", "cannot read the signature comment '# type: {text}' (expected '(T, ...) -> R')"
+)
+TYPE_COMMENT_ARITY = Message(
+    "type-comment",
+    "the signature comment gives {types} parameter types but the function has {params} "
+    "parameters",
+)
 IS_NONE_ONLY = Message(
     "operator",
     "'{op}' compares a value with None; {left} and {right} cannot be None (use == for values)",

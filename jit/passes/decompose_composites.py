@@ -73,7 +73,8 @@ def _choose(node: G.Node) -> Optional[tuple]:
 
 def _decompose(node: G.Node, callee: G.Graph, passed: list, rewriter: Rewriter) -> None:
     env = dict(zip(callee.inputs, passed))
-    for b in _copy_nodes(callee.block, env, lambda n: node.owner.insert_before(node, n)):
+    # The copies take the composite's span: a failure points at the user's line.
+    for b in _copy_nodes(callee.block, env, lambda n: node.owner.insert_before(node, n), node.span):
         rewriter.index_block(b)
     (result,) = [env.get(v, v) for v in callee.outputs]
     result.meta = node.output.meta

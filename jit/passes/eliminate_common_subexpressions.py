@@ -41,6 +41,16 @@ def _immutable_type(t: T.Type) -> bool:
     return False
 
 
+def _fresh_container(t: T.Type) -> bool:
+    if isinstance(t, (T.ListType, T.DictType)):
+        return True
+    if isinstance(t, T.TupleType):
+        return any(_fresh_container(e) for e in t.elems)
+    if isinstance(t, T.OptionalType):
+        return _fresh_container(t.elem)
+    return False
+
+
 def _graph_writes(graph: G.Graph) -> bool:
     for n in graph.nodes():
         if n.kind in _WRITING_KINDS:
@@ -83,6 +93,8 @@ class _CSE:
             return None
         if self.writes and not all(_immutable_type(v.type) for v in node.inputs):
             return None
+        if self.writes and any(_fresh_container(o.type) for o in node.outputs):
+            return None  # each evaluation makes a new list or dict the graph may mutate
         attrs = tuple(sorted((k, _hashable(v)) for k, v in node.attrs.items()))
         epoch = self.epoch if any(o.type == T.TensorType or o.type == T.AnyType
                                   for o in node.outputs) else -1

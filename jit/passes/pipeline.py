@@ -27,6 +27,7 @@ from .decompose_composites import decompose_composites
 from .eliminate_common_subexpressions import eliminate_common_subexpressions
 from .compile_scalar_regions import compile_scalar_regions
 from .create_autodiff_subgraphs import create_autodiff_subgraphs
+from .plan_memory import plan_memory
 from .eliminate_dead_code import eliminate_dead_code
 from .fold_constants import fold_constants
 from .fuse_pointwise import fuse_pointwise
@@ -54,6 +55,7 @@ DEFAULT_PASSES: list = [
     Pass("fuse_pointwise", fuse_pointwise, "pointwise chains and row reductions as one kernel"),
     Pass("create_autodiff_subgraphs", create_autodiff_subgraphs, "straight-line differentiable runs as one tape node"),
     Pass("compile_scalar_regions", compile_scalar_regions, "scalar loops as one Numba function (last)"),
+    Pass("plan_memory", plan_memory, "liveness; fused kernels write into pooled buffers"),
 ]
 
 

@@ -33,13 +33,14 @@ def _unrollable(node: G.Node) -> bool:
     return _body_size(body) <= MAX_BODY_NODES
 
 
-def _copy_nodes(src: G.Block, env: dict, insert) -> list:
+def _copy_nodes(src: G.Block, env: dict, insert, span=None) -> list:
     """Copy ``src``'s nodes through ``insert``, mapping values through ``env`` (extended);
-    returns the blocks created."""
+    returns the blocks created. ``span``, when given, replaces the copies' spans."""
     blocks = []
     for n in src.nodes:
         copy = G.Node(n.kind, op=n.op, inputs=[env.get(v, v) for v in n.inputs],
-                      output_types=[o.type for o in n.outputs], attrs=dict(n.attrs), span=n.span)
+                      output_types=[o.type for o in n.outputs], attrs=dict(n.attrs),
+                      span=n.span if span is None else span)
         insert(copy)
         for old, new in zip(n.outputs, copy.outputs):
             new.name = old.name
@@ -51,7 +52,7 @@ def _copy_nodes(src: G.Block, env: dict, insert) -> list:
                 q = nb.add_param(p.type, p.name)
                 q.meta = p.meta
                 env[p] = q
-            blocks.extend(_copy_nodes(b, env, nb.append))
+            blocks.extend(_copy_nodes(b, env, nb.append, span))
             nb.set_returns([env.get(v, v) for v in b.returns])
             blocks.append(nb)
     return blocks

@@ -65,7 +65,8 @@ def rand(*shape, dtype=np.float32, seed=0):
 # ------------------------------------------------------------------ fixed programs
 
 MLP = """
-def f(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor, b2: torch.Tensor) -> torch.Tensor:
+def f(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor,
+      b2: torch.Tensor) -> torch.Tensor:
     h = torch.relu(x @ w1 + b1)
     y = torch.tanh(h @ w2 + b2)
     return (y * y).mean()
@@ -300,3 +301,19 @@ def test_random_programs_match_the_eager_tape(source, flags, seed):
         flags = [True, False, False]
     arrays = [rand(*s, seed=seed + i) for i, s in enumerate(INPUT_SHAPES)]
     assert_same_gradients(source, arrays, grads=flags)
+
+
+def test_create_graph_gives_second_order_gradients():
+    src = """
+    def f(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        return (torch.tanh(x * w) * x).sum()
+    """
+    results = []
+    for fn in (compile_fn(src), eager_fn(src)):
+        x = ts.tensor(np.linspace(-1, 1, 5), requires_grad=True)
+        w = ts.tensor(np.linspace(0.5, 2, 5), requires_grad=True)
+        (gx,) = ts.autograd.grad(fn(x, w), [x], create_graph=True)
+        gx.sum().backward()
+        results.append([gx.detach().numpy(), x.grad.numpy(), w.grad.numpy()])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

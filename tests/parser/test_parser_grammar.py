@@ -31,6 +31,8 @@ def dump(node):
                     "source", "type_comment") and not (name in ("target", "targets")
                                        and not isinstance(node, ast.Expr)):
             continue
+        if name == "kw_only" and not node.kw_only:
+            continue
         fields.append(dump(getattr(node, name)))
     return (type(node).__name__, *fields)
 
