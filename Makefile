@@ -10,7 +10,8 @@ $(PY):
 	$(PY) -m pip install -q -e '.[test]'
 
 run: $(PY)
-	$(PY) -m tensorscript run examples/train_classifier.py
+	mkdir -p build
+	$(PY) -m tensorscript run examples/train_spiral.py 30 build/spiral_mlp.safetensors
 
 test: $(PY)
 	$(PY) -m pytest

@@ -79,7 +79,9 @@ def _torch_variants(torch, name, args):
     out = {"torch eager": lambda: fn(*args)}
     notes = {}
     try:
-        scripted = torch.jit.CompilationUnit(SOURCE)
+        # TorchScript's CompilationUnit takes no import statements
+        body = "\n".join(line for line in SOURCE.splitlines() if not line.startswith("import ")) + "\n"
+        scripted = torch.jit.CompilationUnit(body)
         sfn = getattr(scripted, name)
         sfn(*args)
         out["torch.jit.script"] = lambda: sfn(*args)

@@ -17,7 +17,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from ..jit.ir import dtypes
-from ..jit.ops import registry
+from ..jit.ops import autograd_ops, registry
 from ..jit.ops.dispatch import bind_arguments, no_match_message, resolve, _convert
 from ..jit.ops.registry import INPLACE, NONDIFFERENTIABLE, VIEW, Handler, OpDef
 from . import autograd
@@ -137,6 +137,9 @@ class _Plan:
         self.fast = (not self.list_idx and self.device_idx is None and not self.inplace
                      and not self.view and self.returns == "T" and self.rg_idx is None
                      and 0 in self.tensor_idx)
+        if op.extra.get("tensor_args"):  # autograd ops: they get and return Tensors as they are
+            self.tensor_idx = self.list_idx = ()
+            self.nondiff, self.returns, self.fast, self.rg_idx, self.device_idx = True, "V", False, None, None
 
 
 _plans: dict = {}
@@ -433,6 +436,7 @@ def _copy_slices(base, view, old_base_edge) -> None:
 
 HANDLER = RuntimeHandler()
 registry.install_base_handler(HANDLER)
+autograd_ops.install(autograd.backward, autograd.grad)
 
 
 # ------------------------------------------------------------------ cached resolution

@@ -67,6 +67,8 @@ def differentiable_op(op: OpDef) -> bool:
     returns = op.schema.returns
     if len(returns) != 1 or returns[0].kind != "Tensor":
         return False
+    if any(p.name == "requires_grad" for p in op.schema.params):
+        return False  # makes a leaf of its own, which the region's one tape node must not own
     return op.grad is not None or op.has(NONDIFFERENTIABLE)
 
 

@@ -301,6 +301,10 @@ class _Printer:
             return f"{r(ins[0])}[{r(ins[1])}]"
         if base == R.CONTAINS and len(ins) == 2:
             return f"{r(ins[1])} in {r(ins[0])}"
+        if base == "remainder" and params and params[0].type.kind == "str" and len(ins) >= 2:
+            if len(ins) == 2:
+                return f"{r(ins[0])} % {r(ins[1])}"
+            return f"{r(ins[0])} % ({', '.join(r(v) for v in ins[1:])})"
         if base in ("__is__", "__isnot__") and len(ins) == 2:
             word = "is" if base == "__is__" else "is not"
             return f"{r(ins[0])} {word} {r(ins[1])}"
@@ -385,6 +389,9 @@ class _Printer:
     node_ListUnpack = node_TupleUnpack
 
     def node_unchecked_cast(self, node: Node, siblings) -> None:
+        if node.output.type == T.NoneType:  # the None side of a refinement
+            self.assign(node.output, "None")
+            return
         self.assign(node.output, f"torch.jit._unwrap_optional({self.ref(node.inputs[0])})")
 
     def node_is_none(self, node: Node, siblings) -> None:
@@ -577,6 +584,8 @@ def _explicit_count(node: Node) -> int:
 def _operator_ok(op: R.OpDef) -> bool:
     """Whether the op is what the operator resolves to (its leading two params are positional)."""
     params = op.schema.params
+    if R.Namespace.MATH in op.namespaces:
+        return False  # math.remainder, math.pow, ...: spelled as the call
     return all(not p.kwarg_only for p in params[:2])
 
 

@@ -398,7 +398,67 @@ def enabled() -> bool:
 
 
 def _relaxed(key: tuple) -> tuple:
-    return tuple((dt, len(shape), rg) for dt, shape, rg in key)
+    return tuple((char, len(shape), rg) for char, shape, rg in _entries(key))
+
+
+def _entries(key: tuple) -> list:
+    """A flat guard key ``(dtype char, shape, requires_grad, ...)`` as triples."""
+    return [key[k:k + 3] for k in range(0, len(key), 3)]
+
+
+def _key_function(positions: tuple) -> Callable:
+    """``key(args)``: the guard key, one flat tuple. The dtype is its one-character code:
+    hashing a numpy dtype object is much slower."""
+    def key(args):
+        out = []
+        for k in positions:
+            t = args[k]
+            d = t._data
+            out += (d.dtype.char, d.shape, t._requires_grad)
+        return tuple(out)
+    return key
+
+
+def _plan_function(positions: tuple, key: Callable, plans: dict, miss: Callable) -> Callable:
+    """``plan(args)``. Calls mostly repeat the previous call's shapes, so the previous key's
+    parts are compared first, without building or hashing a key."""
+    def lookup(args):
+        k = key(args)
+        p = plans.get(k)
+        return miss(k) if p is None else p
+
+    if len(positions) == 1:
+        (i,) = positions
+        last_dtype = last_shape = last_grad = last_plan = None
+
+        def plan1(args):
+            nonlocal last_dtype, last_shape, last_grad, last_plan
+            t = args[i]
+            d = t._data
+            dtype, shape, grad = d.dtype, d.shape, t._requires_grad
+            if dtype is last_dtype and shape == last_shape and grad is last_grad:
+                return last_plan
+            p = lookup(args)
+            last_dtype, last_shape, last_grad, last_plan = dtype, shape, grad, p
+            return p
+        return plan1
+    if len(positions) == 2:
+        i, j = positions
+        last = None  # (dtype, shape, requires_grad) of both, as one tuple
+        last_plan2 = None
+
+        def plan2(args):
+            nonlocal last, last_plan2
+            a, b = args[i], args[j]
+            da, db = a._data, b._data
+            now = (da.dtype, da.shape, a._requires_grad, db.dtype, db.shape, b._requires_grad)
+            if now == last:
+                return last_plan2
+            p = lookup(args)
+            last, last_plan2 = now, p
+            return p
+        return plan2
+    return lookup
 
 
 class SpecializedPlans:
@@ -415,21 +475,8 @@ class SpecializedPlans:
         self.plans: dict = {}
         self.graphs: dict = {}
         self.relaxed: dict = {}
-
-    def key(self, args) -> tuple:
-        out = []
-        for i in self.positions:
-            t = args[i]
-            d = t._data
-            out.append((d.dtype, d.shape, t._requires_grad))
-        return tuple(out)
-
-    def plan(self, args):
-        key = self.key(args)
-        p = self.plans.get(key)
-        if p is None:
-            p = self._miss(key)
-        return p
+        self.key = _key_function(self.positions)
+        self.plan = _plan_function(self.positions, self.key, self.plans, self._miss)
 
     def graph_for(self, args) -> G.Graph:
         key = self.key(args)
@@ -438,9 +485,10 @@ class SpecializedPlans:
         return self.graphs.get(key) or self.graphs.get(("relaxed", _relaxed(key))) or self.graph
 
     def _miss(self, key: tuple):
+        entries = _entries(key)
         if len(self.plans) < self.max_variants:
-            metas = {i: TensorMeta(dtypes.from_numpy(dt), tuple(shape), bool(rg))
-                     for i, (dt, shape, rg) in zip(self.positions, key)}
+            metas = {i: TensorMeta(dtypes.from_numpy(np.dtype(char)), tuple(shape), bool(rg))
+                     for i, (char, shape, rg) in zip(self.positions, entries)}
             p = self._make(key, metas)
             self.plans[key] = p
             return p
@@ -448,8 +496,8 @@ class SpecializedPlans:
         p = self.relaxed.get(rkey)
         if p is None:
             if len(self.relaxed) < self.max_variants:
-                metas = {i: TensorMeta(dtypes.from_numpy(dt), (None,) * rank, bool(rg))
-                         for i, (dt, rank, rg) in zip(self.positions, rkey)}
+                metas = {i: TensorMeta(dtypes.from_numpy(np.dtype(char)), (None,) * rank, bool(rg))
+                         for i, (char, rank, rg) in zip(self.positions, rkey)}
                 p = self._make(("relaxed", rkey), metas)
             else:
                 p = self.generic()

@@ -320,6 +320,7 @@ class ScriptFunction:
         self._normalise = normaliser(self._returns)
         self._prepared = None
         self._specs = None  # the shape-specialised variants, made with the first plan
+        self._plan = None
         self._python_fn = python_fn
         if python_fn is not None:
             self.__doc__ = python_fn.__doc__
@@ -354,8 +355,12 @@ class ScriptFunction:
         return f"{self.name}({', '.join(parts)}) -> {schema_type(self._returns)}"
 
     def graph_for(self, *args, **kwargs):
-        """The graph that runs for these arguments (specialised to their shapes)."""
-        values = self._bind(args, kwargs)
+        """The graph that runs for these arguments (specialised to their shapes); the generic
+        graph for arguments the function does not accept."""
+        try:
+            values = self._bind(args, kwargs)
+        except TypeError:
+            return self._graph
         if self._prepared is None:
             self._make_plan()
         if self._specs is None:
@@ -420,19 +425,20 @@ class ScriptFunction:
         if tensors and specialize.enabled():
             self._specs = specialize.SpecializedPlans(
                 self._compiled.unoptimised.get(self.name, self._graph), tensors, lambda g: PreparedGraph(g, program), lambda: pg)
+            self._plan = self._specs.plan  # the guard: arguments -> the variant's plan
         return pg
 
     def __call__(self, *args, **kwargs):
         values = self._bind(args, kwargs)
-        specs = self._specs
-        if specs is not None:
-            pg = specs.plan(values)
+        plan = self._plan
+        if plan is not None:
+            pg = plan(values)
         else:
             pg = self._prepared
             if pg is None:
                 pg = self._make_plan()
-                if self._specs is not None:
-                    pg = self._specs.plan(values)
+                if self._plan is not None:
+                    pg = self._plan(values)
         try:
             return self._normalise(run_prepared(pg, values))
         except ScriptError as err:

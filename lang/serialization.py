@@ -7,8 +7,16 @@ An archive is a zip file with exactly these members::
     code/<name>.py          TensorScript source, compiled again (parsed, type-checked) on load
     constants.safetensors   the tensor constants, in the safetensors format
 
-Kinds: ``function`` (a ScriptFunction), ``compilation_unit``, ``traced_function``; modules can
-join as another kind with their parameters as constants. Loading is safe by construction:
+Kinds: ``function`` (a ScriptFunction), ``compilation_unit``, ``traced_function`` and
+``module`` (a ScriptModule from ``ts.script(module)``, a traced module from
+``ts.trace(module, ...)``, or a module loaded back). A module's archive holds its script
+classes as code, its parameters, buffers and tensor attributes in ``constants.safetensors``
+under their ``state_dict`` names (``fc1.weight``), and in meta.json a ``module`` entry
+describing the tree: per module its script class, ``training`` flag, parameters
+(``requires_grad``), buffers (``persistent``), tensor attributes, plain attributes (ints,
+floats, bools, strings, lists and str-keyed dicts of them) and children. On load the
+description must account for every attribute the code's classes declare, with matching types,
+and every stored tensor must be used by exactly the names the description gives. Loading is safe by construction:
 nothing in an archive is ever handed to Python (no pickle, no eval, no import); the code is
 TensorScript, which can only compute and print, and it is compiled, not run. Every member is
 read in memory, never extracted. Anything wrong with an archive is a :class:`LoadError` that
@@ -48,7 +56,8 @@ MAX_TENSORS = 100_000
 _CODE_NAME = re.compile(r"code/[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*\.py")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
-KINDS = ("function", "compilation_unit", "traced_function")
+KINDS = ("function", "compilation_unit", "traced_function", "module")
+MAX_MODULE_DEPTH = 64
 
 # safetensors dtype codes <-> NumPy
 _ST_TO_NP = {"BOOL": np.dtype(np.bool_), "U8": np.dtype(np.uint8), "I8": np.dtype(np.int8),
@@ -328,6 +337,9 @@ def _describe(obj) -> tuple:
             globals_ = _collect(obj._python_fn)[1]
         members = _members_for(obj.name, texts)
         return ("function", [(obj.name, obj.schema)], members, globals_, {})
+    from .nn.scripting import ScriptModule
+    if isinstance(obj, ScriptModule):
+        return _describe_module(obj)
     if isinstance(obj, CompilationUnit):
         texts = [text for text, _ in obj._sources]
         if not texts:
@@ -335,7 +347,15 @@ def _describe(obj) -> tuple:
         entries = [(n, f.schema) for n, f in obj.functions.items()]
         return ("compilation_unit", entries, _members_for("unit", texts), dict(obj._globals), {})
     raise TypeError(f"ts.save cannot save a {type(obj).__name__} (script functions, "
-                    "compilation units and traced functions can be saved)")
+                    "compilation units, traced functions and script or traced modules can be "
+                    "saved)")
+
+
+def _describe_module(sm) -> tuple:
+    desc, weights, schema = _module_tree(sm)
+    texts = [text for text, _ in sm._sources]
+    return ("module", [("forward", schema)], _members_for("module", texts),
+            dict(sm._globals), weights, desc)
 
 
 def _members_for(base: str, texts: list) -> list:
@@ -354,8 +374,10 @@ def _compile_check(texts: list, names: list, globals_: dict):
 
 
 def save(obj, path) -> None:
-    """Write a ScriptFunction, CompilationUnit or traced function to ``path`` (a zip archive)."""
-    kind, entries, members, globals_, constants = _describe(obj)
+    """Write a ScriptFunction, CompilationUnit, traced function or script/traced module to
+    ``path`` (a zip archive)."""
+    described = _describe(obj)
+    kind, entries, members, globals_, constants = described[:5]
     meta = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -368,7 +390,10 @@ def save(obj, path) -> None:
                              "shape": [int(s) for s in _as_array(t).shape]}
                       for name, t in constants.items()},
     }
-    blobs = [(META, json.dumps(meta, indent=1, sort_keys=True).encode("utf-8"))]
+    if kind == "module":
+        meta["module"] = described[5]
+    # a module's description keeps registration order (parameters, children, ...)
+    blobs = [(META, json.dumps(meta, indent=1, sort_keys=kind != "module").encode("utf-8"))]
     blobs += [(m, text.encode("utf-8")) for m, text in members]
     blobs.append((CONSTANTS, safetensors_bytes(constants)))
     with zipfile.ZipFile(os.fspath(path), "w") as zf:
@@ -511,8 +536,11 @@ def _parse_meta(raw: bytes) -> dict:
     if not isinstance(constants, dict):
         raise LoadError("meta.json: 'constants' must be an object")
     meta["globals"] = _globals_from_json(meta.get("globals", {}))
-    if kind != "traced_function" and constants:
+    if kind not in ("traced_function", "module") and constants:
         raise LoadError(f"meta.json: a {kind} has no tensor constants, but constants are listed")
+    if (kind == "module") != ("module" in meta):
+        raise LoadError("meta.json: a module archive needs a 'module' entry and only a module "
+                        "archive may have one")
     if kind == "traced_function" and meta["globals"]:
         raise LoadError("meta.json: a traced_function captures no globals, but globals are listed")
     return meta
@@ -551,6 +579,8 @@ def _load_members(members: dict):
             texts.append(members[m].decode("utf-8"))
         except UnicodeDecodeError as exc:
             raise LoadError(f"{m} is not UTF-8 text ({exc})") from None
+    if meta["kind"] == "module":
+        return _load_module(meta, texts, sources, _to_tensors(arrays))
     try:
         cu = _compile_check(texts, sources, meta["globals"])
     except CompileError as exc:
@@ -613,6 +643,325 @@ def load(path):
     except Exception as exc:  # a corrupted archive can fail anywhere in zipfile or zlib
         raise LoadError(f"corrupted archive: {type(exc).__name__}: {exc}") from None
 
+
+def _script_save(tensors: dict, path: str) -> None:
+    save_safetensors(tensors, path)
+
+
+# ------------------------------------------------------------------ modules
+
+def _forward_schema(graph) -> str:
+    from .compiler import schema_type
+    params = ", ".join(f"{schema_type(v.type)} {v.name}" for v in graph.inputs[1:])
+    outs = graph.outputs
+    ret = schema_type(outs[0].type) if len(outs) == 1 else "()"
+    return f"forward({params}) -> {ret}"
+
+
+def _json_attribute(value: Any, where: str) -> Any:
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_json_attribute(v, where) for v in value]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {k: _json_attribute(v, where) for k, v in value.items()}
+    raise TypeError(f"ts.save: the module attribute {where} ({type(value).__name__}) cannot be "
+                    "saved (ints, floats, bools, strings, lists and str-keyed dicts can)")
+
+
+def _module_tree(sm) -> tuple:
+    """(description, {name: tensor}, forward schema) of a ScriptModule's tree."""
+    from .eager import Tensor
+    from .nn.scripting import _attr_name
+
+    weights: dict = {}
+    keys: dict = {}  # id(tensor) -> the name it is stored under (tied tensors are stored once)
+
+    def store(t, key: str) -> str:
+        hit = keys.get(id(t))
+        if hit is None:
+            keys[id(t)] = hit = key
+            weights[key] = t.detach()
+        return hit
+
+    def describe(node, prefix: str) -> dict:
+        module = node.module
+        claimed = {"training"}
+        params, buffers, tensors, attributes, children = {}, {}, {}, {}, {}
+        for name, p in module._parameters.items():
+            claimed.add(_attr_name(name))
+            params[name] = None if p is None else {
+                "tensor": store(p, prefix + name), "requires_grad": bool(p.requires_grad)}
+        for name, b in module._buffers.items():
+            claimed.add(_attr_name(name))
+            buffers[name] = None if b is None else {
+                "tensor": store(b, prefix + name),
+                "persistent": name not in module._non_persistent_buffers_set}
+        for name, child in node.children.items():
+            claimed.add(node.child_attr[name])
+            children[name] = describe(child, prefix + name + ".")
+        for attr, value in node.values.items():
+            if attr in claimed:
+                continue
+            if isinstance(value, Tensor):
+                tensors[attr] = store(value, prefix + attr)
+            elif isinstance(value, (list, tuple)) and value and all(
+                    isinstance(v, Tensor) for v in value):
+                tensors[attr] = [store(v, f"{prefix}{attr}.{i}") for i, v in enumerate(value)]
+            elif value is None and dict(node.decls).get(attr) == "Optional[Tensor]":
+                tensors[attr] = None
+            else:
+                attributes[attr] = _json_attribute(getattr(module, attr, value), prefix + attr)
+        return {"class": node.class_name, "training": bool(module.training),
+                "parameters": params, "buffers": buffers, "tensors": tensors,
+                "attributes": attributes, "children": children}
+
+    desc = describe(sm._root, "")
+    desc = {"traced": type(sm).__name__ == "TracedModule", "root": desc}
+    graph = sm._compiled.graphs[f"{sm._root.class_name}.forward"]
+    return desc, weights, _forward_schema(graph)
+
+
+def _attribute_fits(value: Any, t) -> bool:
+    from .jit.ir import types as T
+    if isinstance(t, T.OptionalType):
+        return value is None or _attribute_fits(value, t.elem)
+    if t == T.NoneType:
+        return value is None
+    if t == T.BoolType:
+        return isinstance(value, bool)
+    if t == T.IntType:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if t == T.FloatType:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if t == T.StrType:
+        return isinstance(value, str)
+    if isinstance(t, T.ListType):
+        return isinstance(value, list) and all(_attribute_fits(v, t.elem) for v in value)
+    if isinstance(t, T.TupleType):
+        return isinstance(value, list) and len(value) == len(t.elems) and all(
+            _attribute_fits(v, e) for v, e in zip(value, t.elems))
+    if isinstance(t, T.DictType):
+        return (t.key == T.StrType and isinstance(value, dict)
+                and all(_attribute_fits(v, t.value) for v in value.values()))
+    return False
+
+
+def _attribute_value(value: Any, t) -> Any:
+    from .jit.ir import types as T
+    if isinstance(t, T.OptionalType):
+        return None if value is None else _attribute_value(value, t.elem)
+    if t == T.FloatType:
+        return float(value)
+    if isinstance(t, T.ListType):
+        return [_attribute_value(v, t.elem) for v in value]
+    if isinstance(t, T.TupleType):
+        return [_attribute_value(v, e) for v, e in zip(value, t.elems)]
+    if isinstance(t, T.DictType):
+        return {k: _attribute_value(v, t.value) for k, v in value.items()}
+    return value
+
+
+class _LoadedModule:
+    pass  # replaced below by a Module subclass (nn is imported lazily)
+
+
+def _loaded_module_class():
+    from .nn.modules.module import Module
+
+    global _LoadedModule
+    if not isinstance(_LoadedModule, type) or not issubclass(_LoadedModule, Module):
+        class LoadedModule(Module):
+            """A module read back from an archive: its forward is the compiled class's."""
+
+            _script_class = "LoadedModule"
+
+            def _get_name(self) -> str:
+                return self._script_class
+
+        _LoadedModule = LoadedModule
+    return _LoadedModule
+
+
+_DESC_KEYS = {"class", "training", "parameters", "buffers", "tensors", "attributes", "children"}
+
+
+def _load_module(meta: dict, texts: list, sources: list, tensors: dict):
+    """Rebuild a module archive: compile its classes, check the description against them and
+    against the stored tensors, then assemble the module tree over those tensors."""
+    from .jit.ir import types as T
+    from .nn.modules.module import Parameter
+    from .nn.scripting import ScriptModule, _attr_name, _Node, build_script_module, compile_sources
+    from .nn.trace_module import TracedModule
+
+    info = meta["module"]
+    if not isinstance(info, dict) or set(info) != {"traced", "root"} or not isinstance(
+            info["traced"], bool):
+        raise LoadError("meta.json: 'module' must be {traced, root}")
+    try:
+        compiled = compile_sources(list(zip(texts, sources)), meta["globals"])
+    except CompileError as exc:
+        raise LoadError(f"the archive's code does not compile:\n{exc}") from None
+    classes = compiled.checked.classes
+    LoadedModule = _loaded_module_class()
+    used: dict = {}  # tensor name -> the Tensor (or Parameter) it became
+
+    def tensor_for(key: Any, where: str, param: Optional[bool] = None):
+        if not isinstance(key, str):
+            raise LoadError(f"meta.json: {where}: 'tensor' must be a string")
+        if key not in tensors:
+            raise LoadError(f"{where}: the tensor {key!r} is missing from constants.safetensors")
+        hit = used.get(key)
+        if hit is None:
+            t = tensors[key]
+            if param is not None:
+                if param and t.dtype.is_floating_point is False:
+                    raise LoadError(f"{where}: tensor {key!r} of dtype {t.dtype} cannot "
+                                    "require grad")
+                t = Parameter(t, requires_grad=param)
+            used[key] = hit = t
+        elif param is not None and not isinstance(hit, Parameter):
+            raise LoadError(f"{where}: tensor {key!r} is shared by a parameter and a buffer")
+        return hit
+
+    def build(desc: Any, where: str, depth: int) -> _Node:
+        if depth > MAX_MODULE_DEPTH:
+            raise LoadError(f"meta.json: the module tree is deeper than {MAX_MODULE_DEPTH}")
+        if not isinstance(desc, dict) or set(desc) != _DESC_KEYS:
+            raise LoadError(f"meta.json: module {where}: needs exactly the keys "
+                            f"{sorted(_DESC_KEYS)}")
+        cname = desc["class"]
+        if not isinstance(cname, str) or cname not in classes:
+            raise LoadError(f"meta.json: module {where}: class {cname!r} is not defined by the "
+                            "code")
+        ctype = classes[cname].type
+        declared = dict(ctype.attributes)
+        if not isinstance(desc["training"], bool):
+            raise LoadError(f"meta.json: module {where}: 'training' must be a bool")
+        for table in ("parameters", "buffers", "tensors", "attributes", "children"):
+            if not isinstance(desc[table], dict):
+                raise LoadError(f"meta.json: module {where}: '{table}' must be an object")
+        module = LoadedModule()
+        module.__dict__["_script_class"] = cname
+        module.__dict__["training"] = desc["training"]
+        node = _Node(module)
+        node.class_name = cname
+        node.values["training"] = desc["training"]
+        claimed = {"training": T.BoolType}
+
+        def claim(attr: str, what: str):
+            if attr in claimed:
+                raise LoadError(f"meta.json: module {where}: attribute {attr!r} is described "
+                                "twice")
+            if attr not in declared:
+                raise LoadError(f"module {where}: meta.json describes the {what} {attr!r} but "
+                                f"class {cname} declares no such attribute")
+            claimed[attr] = declared[attr]
+            return declared[attr]
+
+        def tensor_type_ok(t, present: bool) -> bool:
+            return t == T.TensorType if present else t in (T.optional(T.TensorType), T.NoneType)
+
+        for name, entry in desc["parameters"].items():
+            attr = _attr_name(name)
+            t = claim(attr, "parameter")
+            if entry is not None and (not isinstance(entry, dict) or set(entry) != {
+                    "tensor", "requires_grad"} or not isinstance(entry["requires_grad"], bool)):
+                raise LoadError(f"meta.json: parameter {where}{name}: needs tensor and "
+                                "requires_grad")
+            if not tensor_type_ok(t, entry is not None):
+                raise LoadError(f"parameter {where}{name}: class {cname} declares it {t}")
+            value = None if entry is None else tensor_for(
+                entry["tensor"], f"parameter {where}{name}", entry["requires_grad"])
+            _check_name(name, where)
+            module.register_parameter(name, value)
+            node.values[attr] = value
+        for name, entry in desc["buffers"].items():
+            attr = _attr_name(name)
+            t = claim(attr, "buffer")
+            if entry is not None and (not isinstance(entry, dict) or set(entry) != {
+                    "tensor", "persistent"} or not isinstance(entry["persistent"], bool)):
+                raise LoadError(f"meta.json: buffer {where}{name}: needs tensor and persistent")
+            if not tensor_type_ok(t, entry is not None):
+                raise LoadError(f"buffer {where}{name}: class {cname} declares it {t}")
+            value = None if entry is None else tensor_for(entry["tensor"], f"buffer {where}{name}")
+            _check_name(name, where)
+            module.register_buffer(name, value, True if entry is None else entry["persistent"])
+            node.values[attr] = value
+        for attr, key in desc["tensors"].items():
+            t = claim(attr, "tensor attribute")
+            if isinstance(key, list):  # a list of tensors (often aliases of parameters)
+                if t != T.ListType(T.TensorType) or not key:
+                    raise LoadError(f"tensor attribute {where}{attr}: class {cname} declares "
+                                    f"it {t}, the description a list of tensors")
+                value = [tensor_for(k, f"tensor attribute {where}{attr}") for k in key]
+            elif not tensor_type_ok(t, key is not None):
+                raise LoadError(f"tensor attribute {where}{attr}: class {cname} declares it {t}")
+            else:
+                value = None if key is None else tensor_for(key, f"tensor attribute {where}{attr}")
+            module.__dict__[attr] = value
+            node.values[attr] = value
+        for attr, value in desc["attributes"].items():
+            t = claim(attr, "attribute")
+            if not _attribute_fits(value, t):
+                raise LoadError(f"attribute {where}{attr}: the value {value!r} does not fit the "
+                                f"type {t} class {cname} declares")
+            value = _attribute_value(value, t)
+            module.__dict__[attr] = value
+            node.values[attr] = value
+        for name, child_desc in desc["children"].items():
+            attr = _attr_name(name)
+            t = claim(attr, "submodule")
+            _check_name(name, where)
+            child = build(child_desc, f"{where}{name}.", depth + 1)
+            if not isinstance(t, T.ClassType) or t.class_name != child.class_name:
+                raise LoadError(f"submodule {where}{name}: class {cname} declares it {t}, the "
+                                f"description {child.class_name}")
+            module.add_module(name, child.module)
+            node.children[name] = child
+            node.child_attr[name] = attr
+        missing = sorted(set(declared) - set(claimed))
+        if missing:
+            raise LoadError(f"module {where or '(root)'}: class {cname} declares the attributes "
+                            f"{missing} that meta.json does not describe")
+        if declared.get("training") != T.BoolType:
+            raise LoadError(f"class {cname} must declare 'training: bool'")
+        return node
+
+    root = build(info["root"], "", 0)
+    extra = sorted(set(tensors) - set(used))
+    if extra:
+        raise LoadError(f"constants.safetensors holds tensors no module attribute uses: {extra}")
+    graph = compiled.graphs.get(f"{root.class_name}.forward")
+    if graph is None:
+        raise LoadError(f"class {root.class_name} has no forward method")
+    entry = meta["entry_points"][0]
+    schema = _forward_schema(graph)
+    if entry["name"] != "forward" or entry["schema"] != schema:
+        raise LoadError(f"entry point {entry['name']!r}: meta.json declares the schema "
+                        f"{entry['schema']!r} but the code's forward is {schema!r}")
+    cls = TracedModule if info["traced"] else ScriptModule
+    sm = build_script_module(root, list(zip(texts, sources)), meta["globals"], compiled=compiled,
+                             cls=cls)
+    sm.__dict__["_signature"] = None
+    sm.__dict__["original_name"] = root.class_name
+    return sm
+
+
+def _check_name(name: str, where: str) -> None:
+    if not isinstance(name, str) or not name or "." in name or name.startswith("__"):
+        raise LoadError(f"meta.json: module {where or '(root)'}: {name!r} is not a valid "
+                        "attribute name")
+
+
+def _install_script_io() -> None:
+    from .jit.ops import io as _io
+    _io.install(_script_save, load_safetensors)
+
+
+_install_script_io()
 
 __all__ = ["save", "load", "load_safetensors", "save_safetensors", "parse_safetensors",
            "LoadedTracedFunction", "FORMAT_VERSION"]

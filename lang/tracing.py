@@ -349,7 +349,10 @@ def is_tracing() -> bool:
     return any(isinstance(h, TracingHandler) for h in registry._handlers)
 
 
-def trace(fn: Callable, example_inputs: Any, check_inputs: Optional[list] = None,
+_NOT_GIVEN = object()
+
+
+def trace(fn: Callable, example_inputs: Any = _NOT_GIVEN, check_inputs: Optional[list] = None,
           strict: bool = True) -> TracedFunction:
     """Run ``fn(*example_inputs)`` once, recording every tensor op into a graph.
 
@@ -359,8 +362,17 @@ def trace(fn: Callable, example_inputs: Any, check_inputs: Optional[list] = None
     first node where its graph differs is reported as a :class:`TracingCheckError`.
     ``strict=False`` allows returning mutable containers (lists, dicts), as in TorchScript.
     """
+    if example_inputs is _NOT_GIVEN:
+        if getattr(type(fn), "_ts_tensor", False):
+            # ``torch.trace(matrix)``: the sum of the diagonal, when ``torch`` is this module
+            return dispatch.call_function(registry.Namespace.TORCH, "trace", fn)
+        raise TypeError("trace() missing 1 required positional argument: 'example_inputs'")
     if isinstance(fn, TracedFunction):
         return fn
+    from .nn.modules.module import Module
+    if isinstance(fn, Module):
+        from .nn.trace_module import trace_module
+        return trace_module(fn, example_inputs, check_inputs, strict)
     if not callable(fn):
         raise TypeError(f"ts.trace expects a function, got {type(fn).__name__}")
     inputs = _as_tuple(example_inputs)

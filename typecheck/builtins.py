@@ -40,14 +40,16 @@ MODULES = {
     "torch.nn.functional",
     "torch.jit",
     "torch.linalg",
+    "torch.autograd",
     "math",
+    "time",
     "typing",
     "__future__",
     "collections",
 }
 # What ``from <module> import <name>`` may bring in, beyond submodules.
 IMPORTABLE = {
-    "torch": {"Tensor", "nn", "jit", "linalg", "device", "dtype"},
+    "torch": {"Tensor", "nn", "jit", "linalg", "autograd", "device", "dtype"},
     "torch.nn": {"functional"},
     "typing": {"List", "Dict", "Tuple", "Optional", "Union", "Any", "NamedTuple", "Final"},
     "__future__": {"annotations"},
@@ -58,6 +60,8 @@ NAMESPACES = {
     "torch": Namespace.TORCH,
     "torch.nn.functional": Namespace.FUNCTIONAL,
     "torch.linalg": Namespace.LINALG,
+    "torch.autograd": "torch.autograd",
+    "time": "time",
     "math": Namespace.MATH,
 }
 

@@ -837,6 +837,9 @@ class FunctionChecker:
 
     def stmt_Delete(self, s: ast.Delete, frame: Frame):
         for target in s.targets:
+            if isinstance(target, ast.Name):
+                self.expr(target, frame)  # the name must be bound; the value is left alone
+                continue
             if not isinstance(target, ast.Subscript) or isinstance(target.index, ast.Slice):
                 raise _err(target.span, M.DELETE_TARGET)
             vt = self.expr(target.value, frame)
@@ -2011,7 +2014,7 @@ class FunctionChecker:
                 if op in ("==", "!=") and not all(
                     T.NoneType in R.members(t) or t == T.AnyType for t in (at, bt)
                 ):
-                    raise _err(e.span, M.IS_NONE_ONLY, op=op, left=at, right=bt)
+                    raise _err(e.span, M.EQ_NONE, op=op, left=bt if at == T.NoneType else at)
                 targets.append((SpecialTarget("is", self.static_is(op, at, bt)), False))
                 continue
             if op in ("in", "not in"):

@@ -148,6 +148,10 @@ IS_NONE_ONLY = Message(
     "operator",
     "'{op}' compares a value with None; {left} and {right} cannot be None (use == for values)",
 )
+EQ_NONE = Message(
+    "operator",
+    "'{op}' compares a value with None, but {left} cannot be None (use 'is None' on an Optional)",
+)
 CONDITION_TYPE = Message("condition", "a value of type {type} cannot be used as a condition")
 IFEXP_MISMATCH = Message(
     "ifexp",
@@ -191,7 +195,7 @@ RANGE_CONTEXT = Message(
 )
 ASSIGN_TARGET = Message("assignment", "cannot assign to {what}")
 DELETE_TARGET = Message(
-    "unsupported", "del only supports list and dict items (del xs[i], del d[k])"
+    "unsupported", "del only supports names and list and dict items (del x, del xs[i], del d[k])"
 )
 BREAK_OUTSIDE = Message("syntax", "'{what}' outside a loop")
 WITH_FORM = Message("unsupported", "only 'with torch.no_grad():' is supported as a context manager")

@@ -36,6 +36,11 @@ Conventions the lowering follows (and the executor, printer and passes rely on):
   graph runs with grad mode off and one autograd node runs the matching backward graph
   (``jit.autodiff``, ``jit/passes/create_autodiff_subgraphs.py``). Inputs and outputs are
   Tensors or values holding no Tensor.
+
+``Value.meta`` holds what shape specialisation knows about a value (``jit/ir/meta.py``): a
+``TensorMeta(dtype, shape, requires_grad)`` for a tensor (``None`` for an unknown size, or for
+an unknown rank as ``shape``), a tuple of them for a tuple of tensors, else None. Generic graphs
+carry none; the printer shows them as ``Tensor(f32[2, 3])``.
 """
 from __future__ import annotations
 

@@ -252,8 +252,8 @@ def _is_not(a: Any, b: Any) -> bool:
     return not _is(a, b)
 
 
-register("__is__(Any self, Any obj) -> bool", _is)
-register("__isnot__(Any self, Any obj) -> bool", _is_not)
+register("__is__.Any(Any self, Any obj) -> bool", _is)
+register("__isnot__.Any(Any self, Any obj) -> bool", _is_not)
 register("len.t(t[] a) -> int", len, namespaces=_BUILTIN)
 register("len.Dict(Dict(k, v) self) -> int", len, namespaces=_BUILTIN)
 register("len.Tensor(Tensor t) -> int", _len_tensor, namespaces=_BUILTIN)

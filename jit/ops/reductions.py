@@ -638,11 +638,40 @@ def _cumprod_backward(grad, x, dim):
 register("cumsum(Tensor self, int dim, *, ScalarType? dtype=None) -> Tensor",
          impl=lambda a, dim, dtype: _cumulative(a, dim, dtype, np.cumsum), grad=_cumsum_grad,
          method=True, namespaces=T)
+def _reversed_cumsum(t, d):
+    return call("flip", call("cumsum", call("flip", t, [d]), d), [d])
+
+
+def _cumprod_grad(ctx, g):
+    """Exact at zeros and written with differentiable ops, so it has gradients of its own.
+
+    Before the first zero along ``dim`` the gradient is ``rev_cumsum(g * out) / x``; at the first
+    zero it is ``rev_cumsum(g * cumprod(y))`` with ``y`` the input with that zero set to 1;
+    after it, zero (as the first zero times that sum over ``y``, up to the second zero)."""
+    x, dim = ctx.args[0], ctx.args[1]
+    if x.dim() == 0:
+        return (g,)
+    d = wrap_dim(dim, x.dim())
+    out = ctx.out
+    is_zero = x == 0
+    seen = call("cumsum", is_zero, d)
+    before = seen == 0
+    first = call("logical_and", is_zero, seen == 1)
+    part_before = _reversed_cumsum(g * out, d) / call("where", before, x, 1.0)
+    y = call("where", first, 1.0, x)
+    after_first = _reversed_cumsum(g * call("cumprod", y, d), d)
+    # between the first and the second zero the value is 0, but it depends on the first zero
+    mid = call("logical_and", seen == 1, call("logical_not", is_zero))
+    x_first = call("sum", call("where", first, x, 0.0), [d], True)
+    part_mid = x_first * after_first / call("where", mid, y, 1.0)
+    rest = call("where", mid, part_mid, 0.0)
+    return (call("where", before, part_before, call("where", first, after_first, rest)),)
+
+
 register("cumprod(Tensor self, int dim, *, ScalarType? dtype=None) -> Tensor",
          impl=lambda a, dim, dtype: _cumulative(a, dim, dtype, np.cumprod),
-         grad=lambda ctx, g: (call("cumprod_backward", g, ctx.args[0], ctx.args[1]),),
-         method=True, namespaces=T)
-# The gradient of cumprod, exact at zeros; first-order only.
+         grad=_cumprod_grad, method=True, namespaces=T)
+# The gradient of cumprod, exact at zeros, as one kernel (first order only).
 register("cumprod_backward(Tensor grad, Tensor self, int dim) -> Tensor", impl=_cumprod_backward)
 
 
@@ -727,10 +756,14 @@ def _topk(a, k, dim, largest, sorted_):
     d = wrap_dim(dim, a.ndim)
     if k < 0 or k > a.shape[d]:
         raise RuntimeError("selected index k out of range")
-    values, idx = sort_along(a, d, largest)
-    sl = [slice(None)] * a.ndim
-    sl[d] = slice(0, k)
-    return contiguous(values[tuple(sl)]), contiguous(idx[tuple(sl)])
+    moved = np.moveaxis(a, d, -1)
+    rows = np.ascontiguousarray(moved.reshape(-1, a.shape[d]))
+    if rows.dtype == np.bool_:
+        rows = rows.astype(np.int8)
+    idx = _scan.topk_rows(rows, k, largest, sorted_)
+    idx = idx.reshape(moved.shape[:-1] + (k,))
+    values = np.take_along_axis(moved, idx, -1)
+    return contiguous(np.moveaxis(values, -1, d)), contiguous(np.moveaxis(idx, -1, d))
 
 
 register("topk(Tensor self, int k, int dim=-1, bool largest=True, bool sorted=True) -> "

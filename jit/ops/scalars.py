@@ -256,9 +256,9 @@ register("float.str(str a) -> float", _str_to_float, namespaces=_BUILTIN)
 register("float.Tensor(Tensor a) -> float", _tensor_to_float, **_TENSOR)
 # The conversions TorchScript makes where a 0-dim Tensor is passed or returned as a number.
 _IMPLICIT = {"tags": {NONDIFFERENTIABLE}, "namespaces": (Namespace.OPERATOR,)}
-register("IntImplicit(Tensor a) -> int", _int_implicit, **_IMPLICIT)
-register("FloatImplicit(Tensor a) -> float", _float_implicit, **_IMPLICIT)
-register("ScalarImplicit(Tensor a) -> Scalar", _scalar_implicit, **_IMPLICIT)
+register("IntImplicit.Tensor(Tensor a) -> int", _int_implicit, **_IMPLICIT)
+register("FloatImplicit.Tensor(Tensor a) -> float", _float_implicit, **_IMPLICIT)
+register("ScalarImplicit.Tensor(Tensor a) -> Scalar", _scalar_implicit, **_IMPLICIT)
 register("bool.bool(bool a) -> bool", bool, namespaces=_BUILTIN)
 register("bool.int(int a) -> bool", bool, namespaces=_BUILTIN)
 register("bool.float(float a) -> bool", bool, namespaces=_BUILTIN)

@@ -128,6 +128,38 @@ def _method_function(module: Module, name: str):
     return getattr(type(module), name, None)
 
 
+def declare_attributes(node: _Node) -> None:
+    """Fill ``node.decls`` and ``node.values`` from its module (children already built):
+    ``training``, parameters and buffers, submodules, then plain values of script types."""
+    module = node.module
+    node.decls.append(("training", "bool"))
+    node.values["training"] = module.training
+    hints = _class_hints(type(module))
+    for table in (module._parameters, module._buffers):
+        for name, value in table.items():
+            attr = _attr_name(name)
+            hinted = _annotation_text(hints.get(name)) if name in hints else None
+            node.decls.append((attr, hinted or ("Tensor" if value is not None
+                                                else "Optional[Tensor]")))
+            node.values[attr] = value
+    for name, child in node.children.items():
+        node.decls.append((node.child_attr[name], child.class_name))
+    for name, value in module.__dict__.items():
+        if name in _INTERNAL or name.startswith("__") or callable(value) and \
+                not isinstance(value, Tensor):
+            continue
+        hinted = _annotation_text(hints.get(name)) if name in hints else None
+        type_text = hinted or (_value_type(value) if value is not None else
+                               "Optional[Tensor]")
+        if type_text is None:
+            continue
+        if isinstance(value, tuple):
+            value = list(value)
+        attr = _attr_name(name)
+        node.decls.append((attr, type_text))
+        node.values[attr] = value
+
+
 class _Builder:
     def __init__(self) -> None:
         self.classes: dict = {}  # signature -> class name
@@ -147,32 +179,7 @@ class _Builder:
                 continue
             node.children[name] = self.build(child)
             node.child_attr[name] = _attr_name(name)
-        node.decls.append(("training", "bool"))
-        node.values["training"] = module.training
-        hints = _class_hints(type(module))
-        for table in (module._parameters, module._buffers):
-            for name, value in table.items():
-                attr = _attr_name(name)
-                hinted = _annotation_text(hints.get(name)) if name in hints else None
-                node.decls.append((attr, hinted or ("Tensor" if value is not None
-                                                    else "Optional[Tensor]")))
-                node.values[attr] = value
-        for name, child in node.children.items():
-            node.decls.append((node.child_attr[name], child.class_name))
-        for name, value in module.__dict__.items():
-            if name in _INTERNAL or name.startswith("__") or callable(value) and \
-                    not isinstance(value, Tensor):
-                continue
-            hinted = _annotation_text(hints.get(name)) if name in hints else None
-            type_text = hinted or (_value_type(value) if value is not None else
-                                   "Optional[Tensor]")
-            if type_text is None:
-                continue
-            if isinstance(value, tuple):
-                value = list(value)
-            attr = _attr_name(name)
-            node.decls.append((attr, type_text))
-            node.values[attr] = value
+        declare_attributes(node)
         node.methods = self._methods(node)
         signature = (type(module), tuple(node.decls), tuple(node.methods))
         if signature not in self.classes:
@@ -412,6 +419,42 @@ class _Rewriter(pyast.NodeTransformer):
                 self.called_methods.append(func.attr)
         return n
 
+    def _constant_test(self, test) -> Optional[bool]:
+        """``self.sub is None`` / ``is not None`` on a submodule slot (a module, or None in
+        place of one): known when scripting, as in TorchScript, so the other branch drops."""
+        if not (isinstance(test, pyast.Compare) and len(test.ops) == 1
+                and isinstance(test.ops[0], (pyast.Is, pyast.IsNot))
+                and isinstance(test.comparators[0], pyast.Constant)
+                and test.comparators[0].value is None
+                and isinstance(test.left, pyast.Attribute)
+                and isinstance(test.left.value, pyast.Name) and test.left.value.id == "self"):
+            return None
+        module = self.node.module
+        name = test.left.attr
+        if name in module._modules:
+            is_none = module._modules[name] is None
+        elif name in module.__dict__ and module.__dict__[name] is None and \
+                name not in module._parameters and name not in module._buffers:
+            is_none = True
+        else:
+            return None
+        return is_none if isinstance(test.ops[0], pyast.Is) else not is_none
+
+    def visit_If(self, n):
+        known = self._constant_test(n.test)
+        if known is None:
+            self.generic_visit(n)
+            return n
+        body = n.body if known else n.orelse
+        out = []
+        for stmt in body:
+            result = self.visit(stmt)
+            if isinstance(result, list):
+                out.extend(result)
+            elif result is not None:
+                out.append(result)
+        return out or pyast.Pass()
+
     def visit_For(self, n):
         iterable, index_name, target = n.iter, None, n.target
         if isinstance(iterable, pyast.Call) and isinstance(iterable.func, pyast.Name) and \
@@ -558,15 +601,33 @@ def script_module(module: Module) -> ScriptModule:
         helper_sources, helper_constants = _collect(helper)
         constants.update(helper_constants)
         sources = [(s.text, s.filename) for s in helper_sources] + sources
+    return build_script_module(root, sources, constants)
+
+
+def compile_sources(sources: list, globals_: Optional[dict] = None):
+    """Compile ``[(text, filename), ...]`` as one module (the classes of a module tree)."""
+    from ..compiler import _Compiled, _parse
     parsed = [_parse(t, n) for t, n in sources]
-    compiled = _Compiled(parsed, constants or None)
+    return _Compiled(parsed, globals_ or None)
+
+
+def build_script_module(root: _Node, sources: list, globals_: Optional[dict] = None,
+                        compiled=None, cls: type = None) -> "ScriptModule":
+    """A ScriptModule running the classes of ``sources`` over ``root``'s module tree (each
+    node's class name, values and children set)."""
+    if compiled is None:
+        compiled = compile_sources(sources, globals_)
     classes = compiled.checked.classes
     objects: list = []
     _make_objects(root, compiled.program, classes, objects)
     # the root's object was appended last (post-order)
-    sm = ScriptModule(module, root, compiled, objects)
-    sm.__dict__["_source"] = text
+    sm = (cls or ScriptModule)(root.module, root, compiled, objects)
+    d = sm.__dict__
+    d["_source"] = sources[-1][0]
+    d["_sources"] = [(t, n) for t, n in sources]
+    d["_globals"] = dict(globals_ or {})
     return sm
 
 
-__all__ = ["ScriptModule", "script_module"]
+__all__ = ["ScriptModule", "script_module", "build_script_module", "compile_sources",
+           "declare_attributes"]

@@ -20,7 +20,9 @@ from jit_helpers import assert_expected, kinds, lower_source
 from jit_programs import PROGRAMS
 
 CASES_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "conformance", "cases")
-CASES = sorted(glob.glob(os.path.join(CASES_DIR, "**", "*.json"), recursive=True))
+EXTRA_DIR = os.path.join(os.path.dirname(__file__), "..", "conformance_extra")
+CASES = sorted(glob.glob(os.path.join(CASES_DIR, "**", "*.json"), recursive=True)) + sorted(
+    glob.glob(os.path.join(EXTRA_DIR, "**", "*.json"), recursive=True))
 
 
 def load_cases():
@@ -30,7 +32,8 @@ def load_cases():
             case = json.load(f)
         if case["category"] in ("trace", "compile_error"):
             continue
-        out.append(pytest.param(case, id=f"{case['category']}/{case['name']}"))
+        extra = "extra/" if os.path.abspath(path).startswith(os.path.abspath(EXTRA_DIR)) else ""
+        out.append(pytest.param(case, id=f"{extra}{case['category']}/{case['name']}"))
     return out
 
 
@@ -65,9 +68,15 @@ def unfolded_kinds(graph) -> list:
     def constant(v):
         return v.node is not None and v.node.kind == G.CONSTANT
 
-    return [n.name for n in graph.nodes()
+    return [_PRINTED_AS.get(n.name, n.name) for n in graph.nodes()
             if n.kind not in (G.CONSTANT, G.UNINITIALIZED)
-            and not (n.kind == G.OP and n.inputs and all(constant(v) for v in n.inputs))]
+            and not (n.kind == G.OP and n.inputs and all(constant(v) for v in n.inputs))
+            and not (n.kind == G.UNCHECKED_CAST and n.output.type == T.NoneType)]
+
+
+# Conversions the checker inserts print as the explicit call that does the same.
+_PRINTED_AS = {"IntImplicit.Tensor": "int.Tensor", "FloatImplicit.Tensor": "float.Tensor",
+               "ScalarImplicit.Tensor": "item"}
 
 
 def check_equivalent(m0, m1, m2):

@@ -154,18 +154,18 @@ def conversions(n: int, x: float) -> int:
         acc += int(y) + math.floor(y) + math.ceil(y) + int(round(y)) + int(bool(i % 2))
     return acc
 
-def math_table(x: float) -> float:
+def math_table(x: float, n: int) -> float:
     acc = 0.0
-    for k in range(3):
+    for k in range(n):
         y = x + k
         acc += math.sqrt(y) + math.exp(-y) + math.log(y) + math.tanh(y) + math.atan2(y, x)
         acc += math.log(y, 2.0) + math.fabs(y) + math.hypot(y, 1.0) + math.copysign(1.0, y)
         acc += math.erf(y) + math.lgamma(y) + math.gamma(y) + math.fmod(y, 0.7)
     return acc
 
-def classify(x: float) -> int:
+def classify(x: float, m: int) -> int:
     n = 0
-    for k in range(4):
+    for k in range(m):
         y = x * k
         if math.isnan(y):
             n += 1
@@ -207,9 +207,9 @@ def raise_in_loop(n: int) -> int:
         acc += i
     return acc
 
-def nested_in_tensor_loop(n: int) -> int:
+def nested_in_tensor_loop(n: int, m: int) -> int:
     out = 0
-    for k in range(2):
+    for k in range(m):
         print(k)
         j = 0
         while j < n:
@@ -263,13 +263,13 @@ CALLS = {
     "breaks": [(30,), (0,)],
     "bits": [(100,)],
     "conversions": [(20, 0.75), (20, -1.25), (3, math.nan), (3, math.inf), (3, 1e300)],
-    "math_table": [(0.5,), (3.0,), (-2.0,), (0.0,), (math.inf,), (math.nan,)],
-    "classify": [(1.0,), (math.inf,), (math.nan,), (0.0,)],
+    "math_table": [(0.5, 3), (3.0, 3), (-2.0, 3), (0.0, 3), (math.inf, 3), (math.nan, 3)],
+    "classify": [(1.0, 4), (math.inf, 4), (math.nan, 4), (0.0, 4)],
     "range_steps": [(0, 50, 3), (50, 0, -4), (5, 5, 1), (-10, 10, 7), (0, 10, 0)],
     "several_outputs": [(10,), (0,)],
     "assert_in_loop": [(5,), (20,)],
     "raise_in_loop": [(4,), (10,)],
-    "nested_in_tensor_loop": [(5,)],
+    "nested_in_tensor_loop": [(5, 2)],
     "gcd_and_factorial": [(20,)],
     "isclose_count": [(10, 1e-9), (10, 0.5), (10, -1.0)],
     "big_factorial": [(5,), (25,)],

@@ -279,3 +279,89 @@ def test_no_grad_block_restores_mode():
     assert z.requires_grad
     x2 = ts.tensor([-1.0, -2.0], requires_grad=True)
     assert cu.f(x2).requires_grad
+
+
+# ------------------------------------------------------------------ language regressions
+
+def test_each_list_call_makes_a_new_list():
+    cu = ts.CompilationUnit('''
+def f(s: str) -> Tuple[List[str], List[str]]:
+    cs = list(s)
+    cs.reverse()
+    return list(s), cs
+''')
+    assert cu.f("abc") == (["a", "b", "c"], ["c", "b", "a"])
+
+
+def test_keyword_only_parameters_bind_by_name():
+    cu = ts.CompilationUnit('''
+def scale(x: int, *, factor: int = 2, offset: int = 0) -> int:
+    return x * factor + offset
+
+def f(x: int) -> Tuple[int, int, int]:
+    return scale(x), scale(x, factor=3), scale(x, offset=1, factor=5)
+''')
+    assert cu.f(2) == (4, 6, 11)
+
+
+def test_membership_in_a_tuple_display_and_len_of_a_tuple():
+    g = lower_source('''
+def f(x: int, s: str) -> Tuple[bool, bool, int]:
+    t = (x, 1.5, s)
+    return x in (1, 2), s not in ("a", "b"), len(t)
+''')
+    assert "prim::TupleConstruct" not in kinds(g.graphs["f"])[:2]
+    cu = ts.CompilationUnit('''
+def f(x: int, s: str) -> Tuple[bool, bool, int]:
+    t = (x, 1.5, s)
+    return x in (1, 2), s not in ("a", "b"), len(t)
+''')
+    assert cu.f(2, "c") == (True, True, 3) and cu.f(3, "a") == (False, False, 3)
+
+
+def test_identity_and_dtype_comparisons():
+    cu = ts.CompilationUnit('''
+def f(a: List[int], x: torch.Tensor) -> Tuple[bool, bool, bool, bool]:
+    b = a
+    c = [1]
+    return a is b, a is c, x.dtype == torch.float32, x.dtype != torch.int64
+''')
+    assert cu.f([1], ts.tensor([1.0])) == (True, False, True, True)
+    assert cu.f([1], ts.tensor([1]))[2:] == (False, False)
+
+
+def test_tensors_and_numbers_convert_implicitly():
+    cu = ts.CompilationUnit('''
+def g(n: int) -> int:
+    return n + 1
+
+def total(x: torch.Tensor) -> float:
+    return x.sum()
+
+def first(x: torch.Tensor) -> float:
+    return x[0]
+
+def f(x: torch.Tensor) -> Tuple[int, float, torch.Tensor, float, int]:
+    a = x.max().item()
+    return g(x.sum()), total(x), torch.full([2], x.min()), a, a + 1
+''')
+    out = cu.f(ts.tensor([3, 2]))
+    assert out[:2] == (6, 5.0) and type(out[1]) is float
+    assert out[2].numpy().tolist() == [2, 2] and out[3:] == (3.0, 4)
+    with pytest.raises(ScriptError, match="integral"):
+        cu.f(ts.tensor([1.5, 2.0]))  # a float tensor is no int argument
+    with pytest.raises(ScriptError, match="dimension other than 0"):
+        cu.first(ts.tensor([[1.0]]))
+    assert cu.first(ts.tensor([0.5, 1.0])) == 0.5
+
+
+def test_signature_type_comment():
+    cu = ts.CompilationUnit('''
+def g(x, y):
+    # type: (int, float) -> float
+    return x * y
+
+def f(x: int) -> float:
+    return g(x, 1.5)
+''')
+    assert cu.f(2) == 3.0

@@ -15,11 +15,11 @@ _spec = importlib.util.spec_from_file_location("conformance_run", RUNNER)
 run = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(run)
 
-# Categories whose programs the passes touch; every third case keeps the run short.
+# Categories whose programs the passes touch; every fourth case keeps the run short.
 CATEGORIES = ("control_flow", "programs", "shape_ops", "lists", "tuples", "scalars",
               "reductions", "nn", "type_promotion", "functions")
 CASES = [c for c in run.load_cases(str(RUNNER.parent / "cases"))
-         if c.get("category") in CATEGORIES][::3]
+         if c.get("category") in CATEGORIES][::4]
 
 
 @pytest.fixture(scope="module")

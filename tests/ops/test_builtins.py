@@ -500,7 +500,9 @@ def test_string_methods_with_arguments():
         run("index.str", "hello", "z")
     with pytest.raises(ValueError, match="substring not found"):
         run("rindex.str", "hello", "z")
-    assert run("zfill.str", "-42", 5) == "-0042" and run("zfill.str", "abc", 2) == "abc"
+    # TorchScript pads in front of a sign too
+    assert run("zfill.str", "-42", 5) == "00-42" and run("zfill.str", "abc", 2) == "abc"
+    assert run("zfill.str", "7", 3) == "007"
     for name in ("center", "ljust", "rjust"):
         assert run(f"{name}.str", "ab", 7) == getattr("ab", name)(7)
         assert run(f"{name}.str", "ab", 6, "*") == getattr("ab", name)(6, "*")
@@ -546,6 +548,36 @@ def test_list_ops_match_python(xs, start, end, step, i):
     run("insert.t", ys, i, 99)
     zs.insert(i, 99)
     assert ys == zs
+
+
+def test_implicit_number_conversions():
+    assert run("IntImplicit.Tensor", np.array(3)) == 3
+    assert type(run("IntImplicit.Tensor", np.array(3, dtype=np.int32))) is int
+    with pytest.raises(RuntimeError, match="integral"):
+        run("IntImplicit.Tensor", np.array(2.5))
+    with pytest.raises(RuntimeError, match="dimension other than 0"):
+        run("IntImplicit.Tensor", np.array([1]))
+    assert run("FloatImplicit.Tensor", np.array(2, dtype=np.int64)) == 2.0
+    assert type(run("FloatImplicit.Tensor", np.array(2.5, dtype=np.float32))) is float
+    with pytest.raises(RuntimeError, match="dimension other than 0"):
+        run("FloatImplicit.Tensor", np.array([1.0, 2.0]))
+    i, f = run("ScalarImplicit.Tensor", np.array(4)), run("ScalarImplicit.Tensor", np.array(0.5))
+    assert (type(i), i, type(f), f) == (int, 4, float, 0.5)
+
+
+def test_identity():
+    xs = [1]
+    assert run("__is__.Any", xs, xs) and not run("__is__.Any", xs, [1])
+    assert run("__is__.Any", 3, 3) and not run("__is__.Any", 3, 3.0)
+    assert run("__isnot__.Any", xs, [1]) and not run("__isnot__.Any", True, True)
+
+
+def test_dtype_and_device_equality():
+    from tensorscript.jit.ir import dtypes
+    assert run("eq.ScalarType", dtypes.float32, dtypes.float32)
+    assert not run("eq.ScalarType", dtypes.float32, dtypes.int64)
+    assert run("ne.ScalarType", dtypes.float32, dtypes.float64)
+    assert run("eq.device", "cpu", "cpu") and run("ne.device", "cpu", "cuda")
 
 
 def test_format():

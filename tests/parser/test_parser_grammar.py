@@ -371,6 +371,16 @@ def test_function_definition():
     assert where(node.params[1]) == (5, 18, 5, 28)
 
 
+def test_keyword_only_parameters():
+    node = stmt("def f(x: int, *, scale: int, shift: int = 0):\n    pass\n")
+    assert [(p.name, p.kw_only) for p in node.params] == [
+        ("x", False), ("scale", True), ("shift", True)]
+    # a keyword-only parameter without a default may follow one with a default
+    node = stmt("def f(x: int = 1, *, y: int):\n    pass\n")
+    assert dump(node.params) == [("Param", "x", ("Name", "int"), ("Constant", 1)),
+                                 ("Param", "y", ("Name", "int"), None, True)]
+
+
 def test_functions_without_annotations_and_nested_functions():
     node = stmt("def f(a, b=1):\n    def g():\n        return a\n    return g()\n")
     assert node.returns is None

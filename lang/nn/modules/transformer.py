@@ -272,9 +272,12 @@ class TransformerEncoder(Module):
                 src_key_padding_mask: Optional[Tensor] = None,
                 is_causal: Optional[bool] = None) -> Tensor:
         out = src
+        causal = False
+        if is_causal is not None:
+            causal = is_causal
         for layer in self.layers:
             out = layer(out, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
-                        is_causal=bool(is_causal))
+                        is_causal=causal)
         if self.norm is not None:
             out = self.norm(out)
         return out
