@@ -226,7 +226,8 @@ class Harness:
         ratio = None
         if baseline and times.get(subject) and times.get(baseline):
             ratio = times[subject] / times[baseline]
-        row = {"bench": bench, "name": name, "times": times, "stat": self.stat,
+        stat = f"{self.stat} time, median of {self.rounds} interleaved rounds"
+        row = {"bench": bench, "name": name, "times": times, "stat": stat,
                "subject": subject, "baseline": baseline, "ratio": ratio}
         if wall is not None:
             row["wall"] = wall
@@ -292,10 +293,12 @@ def print_table(rows: Iterable[dict], title: Optional[str] = None, file=None) ->
         ratio = f"{r['ratio']:.2f}x" if r.get("ratio") is not None else "-"
         note = f"  {r['note']}" if r.get("note") else ""
         print(f"{r['name']:<{width}} {cells} {ratio:>8}{note}", file=file)
-    subjects = {(r.get("subject"), r.get("baseline")) for r in rows if r.get("ratio") is not None}
-    for s, b in sorted(subjects, key=str):
-        print(f"ratio = {s} / {b} ({rows[0].get('stat', 'cpu')} time, median of interleaved "
-              "rounds)", file=file)
+    footers: dict = {}
+    for r in rows:
+        if r.get("ratio") is not None:
+            footers.setdefault((r.get("subject"), r.get("baseline"), r.get("stat")), None)
+    for s, b, stat in footers:
+        print(f"ratio = {s} / {b} ({stat})", file=file)
 
 
 def write_json(path: str, payload: dict) -> None:

@@ -18,7 +18,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import Harness, set_threads, standalone, stream_bandwidth  # noqa: E402
+from common import Harness, set_threads, standalone, stream_bandwidth, thread_pools  # noqa: E402
 
 import tensorscript as ts  # noqa: E402
 import tensorscript.nn.functional as tsF  # noqa: E402
@@ -99,6 +99,7 @@ def run(h: Harness) -> list:
                 if not only or any(s.strip() in k for s in only.split(","))}
     bw = stream_bandwidth()
     h.env["stream_gbs"] = bw
+    h.env["threads"] = thread_pools()  # as the cases ran: torch's pool included
     rows = []
     for size, shape in (("tiny", TINY), ("large", LARGE)):
         arrays = _arrays(shape, MATMUL[size])

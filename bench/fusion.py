@@ -9,7 +9,8 @@ at 16M also into a reused buffer), PyTorch eager running the same composition, t
 of it, torch.compile of it (skipped with a note when it fails here), PyTorch's built-in kernel
 where one exists, NumPy, and a copy of the same bytes (the stream-bandwidth floor).
 
-Times are wall-clock medians (CPU time would charge a 2-thread kernel twice). Ratios are
+Times are medians of wall-clock time with 2 threads (CPU time would charge a 2-thread kernel
+twice) and of process CPU time with ``--threads 1`` (immune to a busy machine's time slicing). Ratios are
 ``other / tensorscript``: above 1, tensorscript is faster. Results go to
 ``bench/results/fusion.json`` together with OPENBLAS_CORETYPE and the thread pools.
 """
@@ -96,7 +97,8 @@ def _torch_variants(torch, name, args):
     return out, notes
 
 
-def _time(variants: dict, rounds: int, target: float) -> dict:
+def _time(variants: dict, rounds: int, target: float) -> tuple:
+    """Median wall and process-CPU seconds per call of each variant, interleaved rounds."""
     counts = {}
     for name, fn in variants.items():
         fn()
@@ -108,15 +110,18 @@ def _time(variants: dict, rounds: int, target: float) -> dict:
             n += 1
         per = (time.perf_counter() - t0) / n
         counts[name] = max(1, int(target / max(per, 1e-9)))
-    samples = {name: [] for name in variants}
+    wall = {name: [] for name in variants}
+    cpu = {name: [] for name in variants}
     for _ in range(rounds):
         for name, fn in variants.items():
             fn()  # wake the vCPUs and the pool after the previous variant
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             for _ in range(counts[name]):
                 fn()
-            samples[name].append((time.perf_counter() - t0) / counts[name])
-    return {name: float(np.median(v)) for name, v in samples.items()}
+            wall[name].append((time.perf_counter() - t0) / counts[name])
+            cpu[name].append((time.process_time() - c0) / counts[name])
+    return ({k: float(np.median(v)) for k, v in wall.items()},
+            {k: float(np.median(v)) for k, v in cpu.items()})
 
 
 def _group(fn) -> fusion.FusedGroup:
@@ -168,11 +173,13 @@ def run(rounds: int, quick: bool, threads: int) -> list:
         want = np_fn(*arrays)
         got = fn(*ts_args).numpy()
         err = float(np.max(np.abs(got - want)))
-        times = _time(variants, rounds, target)
-        base = times["tensorscript"]
-        ratios = {v: t / base for v, t in times.items() if v != "tensorscript"}
-        row = {"case": case, "elements": int(np.prod(shape)), "times": times, "ratios": ratios,
-               "notes": notes, "max_abs_err_vs_numpy": err}
+        times, cpu = _time(variants, rounds, target)
+        stat = times if threads > 1 else cpu  # one thread: CPU time is immune to time slicing
+        base = stat["tensorscript"]
+        ratios = {v: t / base for v, t in stat.items() if v != "tensorscript"}
+        row = {"case": case, "elements": int(np.prod(shape)), "times": stat, "wall": times,
+               "cpu": cpu, "stat": "wall" if threads > 1 else "cpu", "ratios": ratios,
+               "notes": notes, "max_abs_err_vs_numpy": err, "threads": threads}
         if "ts into buffer" in times:
             row["into_buffer_fraction_of_stream"] = times["copy (stream)"] / times["ts into buffer"]
         row["goals"] = {v: {"goal": g, "reached": ratios.get(v, 0) >= g}
@@ -192,7 +199,8 @@ def main(argv=None) -> list:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--json", default=os.path.join(RESULTS, "fusion.json"))
+    ap.add_argument("--json", default=None, help="default: bench/results/fusion.json "
+                    "(fusion-1t.json with --threads 1)")
     args = ap.parse_args(argv)
     rows = run(3 if args.quick else args.rounds, args.quick, args.threads)
     env = environment()
@@ -206,7 +214,8 @@ def main(argv=None) -> list:
     print(f"\n{'case':<24}" + "".join(f"{v:>18}" for v in variants))
     for r in rows:
         print(f"{r['case']:<24}" + "".join(f"{fmt_time(r['times'].get(v)):>18}" for v in variants))
-    print(f"\nratio = variant time / tensorscript time (above 1: tensorscript faster)")
+    print(f"\nratio = variant time / tensorscript time (above 1: tensorscript faster; "
+          f"{rows[0]['stat']} time, {args.threads} thread(s))")
     print(f"{'case':<24}" + "".join(f"{v:>18}" for v in variants[1:]))
     for r in rows:
         cells = "".join(f"{_ratio(r, v):>18}" for v in variants[1:])
@@ -220,7 +229,8 @@ def main(argv=None) -> list:
         for v, g in r["goals"].items():
             print(f"goal {r['case']} vs {v}: >= {g['goal']}x: "
                   f"{'reached' if g['reached'] else 'not reached'} ({r['ratios'][v]:.2f}x)")
-    write_json(args.json, {"environment": env, "rows": rows})
+    path = args.json or os.path.join(RESULTS, "fusion.json" if args.threads > 1 else "fusion-1t.json")
+    write_json(path, {"environment": env, "rows": rows})
     return rows
 
 

@@ -152,8 +152,8 @@ def run(harness) -> list:
             times["torch.jit"] = t_torch
         extra = {"note": row[4]} if len(row) > 4 else {}
         rows.append(harness.row("interp", label, times, baseline="CPython",
-                                group="interp: graph executor vs CPython (wall, best of runs)",
-                                **extra))
+                                group="interp: graph executor vs CPython",
+                                stat="wall time, best of runs", **extra))
     return rows
 
 

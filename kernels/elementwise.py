@@ -14,7 +14,9 @@ import math
 import warnings
 
 import numpy as np
-from numba import vectorize
+from numba import njit, vectorize
+
+from . import fastmath as _fm
 
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=__name__)  # exp overflow -> inf
 
@@ -41,16 +43,11 @@ def _gelu(x):
 
 # ------------------------------------------------------------------ float32 single-pass loops
 #
-# Compiled through the kernel cache: its key covers fastmath.py, whose functions are inlined
-# here, so an edit there never loads stale machine code (Numba's own cache only watches the
-# file that defines a function).
+# fastmath's functions are inlined into these loops, and Numba's on-disk cache watches only
+# this file: after editing fastmath.py, touch this file (or clear __pycache__) so that the
+# loops recompile.
 
-_LOOPS_SOURCE = '''
-import numpy as np
-from numba import njit
-from tensorscript.kernels import fastmath as _fm
-
-_OPTS = dict(cache=True, error_model="numpy", nogil=True, fastmath={"contract"})
+_LOOP = dict(cache=True, error_model="numpy", nogil=True, fastmath={"contract"})
 _ONE = np.float32(1.0)
 _HALF = np.float32(0.5)
 _ZERO = np.float32(0.0)
@@ -59,21 +56,21 @@ _K0 = np.float32(2 * 0.7978845608028654)  # 2 * sqrt(2 / pi)
 _K1 = np.float32(2 * 0.7978845608028654 * 0.044715)
 
 
-@njit(**_OPTS)
-def sigmoid(x, out):
+@njit(**_LOOP)
+def _sigmoid_loop(x, out):
     for i in range(x.shape[0]):
         out[i] = _ONE / (_ONE + _fm.exp_f32(-x[i]))
 
 
-@njit(**_OPTS)
-def silu(x, out):
+@njit(**_LOOP)
+def _silu_loop(x, out):
     for i in range(x.shape[0]):
         v = x[i]
         out[i] = v / (_ONE + _fm.exp_f32(-v))
 
 
-@njit(**_OPTS)
-def gelu(x, out):
+@njit(**_LOOP)
+def _gelu_loop(x, out):
     # x * Phi(x) from erfc of |x|: no cancellation in 1 + erf(x) for negative x
     for i in range(x.shape[0]):
         v = x[i]
@@ -81,32 +78,17 @@ def gelu(x, out):
         out[i] = v * (_ONE - half_c) if v >= _ZERO else v * half_c
 
 
-@njit(**_OPTS)
-def gelu_tanh(x, out):
+@njit(**_LOOP)
+def _gelu_tanh_loop(x, out):
     # 0.5 x (1 + tanh(u)) == x / (1 + exp(-2u)): relative accuracy for negative x too
     for i in range(x.shape[0]):
         v = x[i]
         out[i] = v / (_ONE + _fm.exp_f32(-(v * (_K0 + _K1 * v * v))))
-'''
-_loops = None
 
 
-def _loop(name: str):
-    global _loops
-    if _loops is None:
-        from .cache import load_module
-        _loops = load_module(_LOOPS_SOURCE)
-    return getattr(_loops, name)
-
-
-def _single_pass(name: str, fallback):
-    loop = None
-
+def _single_pass(loop, fallback):
     def run(x: np.ndarray) -> np.ndarray:
-        nonlocal loop
         if x.dtype == _F32 and x.flags.c_contiguous:
-            if loop is None:
-                loop = _loop(name)
             out = np.empty(x.shape, _F32)
             loop(x.reshape(-1), out.reshape(-1))
             return out
@@ -162,9 +144,9 @@ def _gelu_np(x: np.ndarray) -> np.ndarray:
         return _gelu(x)
 
 
-sigmoid = _half_safe(_single_pass("sigmoid", _sigmoid_np))
-silu = _half_safe(_single_pass("silu", _silu_np))
+sigmoid = _half_safe(_single_pass(_sigmoid_loop, _sigmoid_np))
+silu = _half_safe(_single_pass(_silu_loop, _silu_np))
 erf = _half_safe(_erf)
 erfc = _half_safe(_erfc)
-gelu = _half_safe(_single_pass("gelu", _gelu_np))
-gelu_tanh = _half_safe(_single_pass("gelu_tanh", _gelu_tanh_np))
+gelu = _half_safe(_single_pass(_gelu_loop, _gelu_np))
+gelu_tanh = _half_safe(_single_pass(_gelu_tanh_loop, _gelu_tanh_np))

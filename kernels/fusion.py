@@ -31,7 +31,6 @@ from __future__ import annotations
 import ast
 import hashlib
 from dataclasses import dataclass
-from typing import Optional
 
 from . import fastmath
 

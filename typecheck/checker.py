@@ -2196,6 +2196,20 @@ class FunctionChecker:
             return T.TupleType(tuple(vt.elems[i] for i in indices))
         it = self.expr(index, frame)
         value = self.const_int(index)
+        elem = _common_type(vt.elems)
+        if value is None and it == T.IntType and elem is not None:
+            # a run-time index into a tuple whose elements share one type reads it as a list
+            e.value = list_from_tuple(e.value, T.ListType(elem))
+            match = self.resolve_ops(
+                registry.overloads(registry.GETITEM),
+                [Arg(e.value, e.value.type), Arg(index, it)],
+                {},
+                e.span,
+                f"{vt}.__getitem__",
+                by_first=True,
+            )
+            e.target = match.target
+            return match.type
         if value is None:
             raise _err(index.span, M.TUPLE_INDEX_CONSTANT, got=it)
         if not -n <= value < n:

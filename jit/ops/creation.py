@@ -490,3 +490,52 @@ register("bernoulli(Tensor self) -> Tensor",
 register("bernoulli.p(Tensor self, float p) -> Tensor",
          impl=lambda x, p: (_rng.random(x.shape) < p).astype(x.dtype), method=True, namespaces=T,
          tags={RANDOM, NONDIFFERENTIABLE})
+
+
+# ------------------------------------------------------------------ index helpers and counts
+
+def _tri_indices(row, col, offset, dtype, upper):
+    r, c = np.indices((row, col)) if row > 0 and col > 0 else (np.zeros((0, 0), np.int64),) * 2
+    keep = (c - r >= offset) if upper else (c - r <= offset)
+    return np.stack([r[keep], c[keep]]).astype(_np(dtype, dtypes.int64))
+
+
+register("triu_indices(int row, int col, int offset=0, *, ScalarType? dtype=None, Layout? "
+         "layout=None, Device? device=None, bool? pin_memory=None) -> Tensor",
+         impl=lambda r, c, o, dtype, *rest: _tri_indices(r, c, o, dtype, True),
+         tags={NONDIFFERENTIABLE}, namespaces=T)
+register("tril_indices(int row, int col, int offset=0, *, ScalarType? dtype=None, Layout? "
+         "layout=None, Device? device=None, bool? pin_memory=None) -> Tensor",
+         impl=lambda r, c, o, dtype, *rest: _tri_indices(r, c, o, dtype, False),
+         tags={NONDIFFERENTIABLE}, namespaces=T)
+
+
+def _logspace(start, end, steps, base, dtype):
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    dt = _float_np(dtype)
+    exps = np.linspace(float(start), float(end), steps, dtype=np.float64)
+    return np.asarray(np.power(float(base), exps), dtype=dt)
+
+
+register("logspace(Scalar start, Scalar end, int steps, float base=10.0, *, ScalarType? "
+         "dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor",
+         impl=lambda s, e, n, b, dtype, *rest: _logspace(s, e, n, b, dtype),
+         tags={NONDIFFERENTIABLE}, namespaces=T)
+
+
+def _bincount(a, weights, minlength):
+    if a.ndim != 1 or a.dtype.kind not in "iu":
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if a.size and a.min() < 0:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is None:
+        return np.bincount(a, minlength=minlength).astype(np.int64)
+    dt = np.float64 if weights.dtype == np.float64 else np.float32
+    if weights.dtype.kind != "f":
+        dt = np.float64
+    return np.bincount(a, weights=weights.astype(np.float64), minlength=minlength).astype(dt)
+
+
+register("bincount(Tensor self, Tensor? weights=None, int minlength=0) -> Tensor",
+         impl=_bincount, tags={NONDIFFERENTIABLE}, method=True, namespaces=T)

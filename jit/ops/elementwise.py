@@ -513,7 +513,9 @@ def _sign(a):
         return a.copy()
     out = np.sign(a)
     if a.dtype.kind == "f":
-        out[np.isnan(a)] = 0
+        nan = np.isnan(a)
+        if nan.any():
+            out = np.where(nan, 0, out).astype(a.dtype)
     return out
 
 
@@ -948,7 +950,8 @@ for _name in ("add", "sub", "mul", "div", "true_divide", "floor_divide", "remain
               "neg", "abs", "sign", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt",
               "rsqrt", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh",
               "sigmoid", "erf", "erfc", "floor", "ceil", "trunc", "frac", "reciprocal", "relu",
-              "silu", "gelu", "softplus", "negative", "multiply", "divide"):
+              "silu", "gelu", "softplus", "negative", "multiply", "divide", "square", "hypot",
+              "copysign", "addcmul", "addcdiv"):
     register_inplace_all(_name)
 for _name in ("relu_", "sigmoid_", "tanh_", "exp_", "clamp_", "sqrt_", "zero_", "fill_"):
     for _op in overloads(_name):

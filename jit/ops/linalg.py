@@ -485,3 +485,216 @@ register(
     grad=_bilinear_grad,
     namespaces=TORCH_AND_F,
 )
+
+
+# ------------------------------------------------------------------ products and distances
+
+def _float_result(*arrays):
+    dt = np.result_type(*arrays)
+    return dt if dt.kind == "f" else np.dtype(np.float32)
+
+
+def _cross_dim(a, b, dim):
+    if a.ndim != b.ndim:
+        raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions, got "
+                           f"{a.ndim} and {b.ndim}")
+    if dim is None:
+        shape = np.broadcast_shapes(a.shape, b.shape)
+        dims = [d for d, s in enumerate(shape) if s == 3]
+        if not dims:
+            raise RuntimeError("no dimension of size 3 in input")
+        return dims[0]
+    d = dim + a.ndim if dim < 0 else dim
+    if a.shape[d] != 3 or b.shape[d] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+                           f"{a.shape[d]} and {b.shape[d]}")
+    return d
+
+
+def _cross(a, b, dim):
+    d = _cross_dim(a, b, dim)
+    return np.asarray(np.cross(a, b, axis=d), dtype=np.result_type(a, b))
+
+
+def _cross_grad(ctx, g):
+    a, b, dim = ctx.args[0], ctx.args[1], ctx.args[2]
+    d = _cross_dim(np.empty(a.shape), np.empty(b.shape), dim)
+    return (dispatch.call("cross", b, g, d), dispatch.call("cross", g, a, d))
+
+
+register("cross(Tensor self, Tensor other, int? dim=None) -> Tensor", impl=_cross,
+         grad=_cross_grad, method=True, namespaces=(Namespace.TORCH,))
+register("cross.linalg(Tensor self, Tensor other, int dim=-1) -> Tensor", impl=_cross,
+         grad=_cross_grad, namespaces=(Namespace.LINALG,))
+
+
+def _pnorm_grad(diff, dist, g, p):
+    """d ||diff||_p / d diff, times ``g`` (both already broadcast), 0 where the norm is 0."""
+    call = dispatch.call
+    if p == 0:
+        return diff * 0.0
+    if p == 1:
+        return g * diff.sign()
+    if p == float("inf"):
+        mask = diff.abs() == dist
+        count = call("sum", mask, [-1], True)
+        return g * diff.sign() * mask / count
+    safe = call("masked_fill", dist, dist == 0, 1.0)
+    if p == 2:
+        return call("masked_fill", g * diff / safe, dist == 0, 0.0)
+    return call("masked_fill", g * diff.sign() * diff.abs() ** (p - 1) / safe ** (p - 1),
+                dist == 0, 0.0)
+
+
+def _dist(a, b, p):
+    diff = (a - b).astype(_float_result(a, b)).reshape(-1)
+    return np.asarray(_pnorm_np(diff, p, -1), dtype=diff.dtype)
+
+
+def _pnorm_np(d, p, axis):
+    x = np.abs(d)
+    if p == 0:
+        return np.sum(x != 0, axis=axis).astype(d.dtype)
+    if p == float("inf"):
+        return np.max(x, axis=axis, initial=0)
+    if p == 1:
+        return np.sum(x, axis=axis)
+    if p == 2:
+        return np.sqrt(np.sum(x * x, axis=axis))
+    return np.sum(x ** p, axis=axis) ** (1.0 / p)
+
+
+def _dist_grad(ctx, g):
+    a, b, p = ctx.args[0], ctx.args[1], ctx.args[2]
+    diff = (a - b).reshape([-1])
+    gd = _pnorm_grad(diff, ctx.out, g, float(p)).reshape(list(diff.shape))
+    full = dispatch.call("expand", dispatch.call("sub", a, b) * 0.0, list((a - b).shape))
+    gd = gd.reshape(list(full.shape))
+    return (gd, -gd)
+
+
+register("dist(Tensor self, Tensor other, Scalar p=2) -> Tensor", impl=_dist, grad=_dist_grad,
+         method=True, namespaces=(Namespace.TORCH,))
+
+
+def _cdist(x1, x2, p, mode):
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} "
+                           f"X2: {x2.shape[-1]}")
+    dt = _float_result(x1, x2)
+    diff = x1[..., :, None, :].astype(dt) - x2[..., None, :, :].astype(dt)
+    return np.ascontiguousarray(_pnorm_np(diff, p, -1), dtype=dt)
+
+
+def _cdist_grad(ctx, g):
+    x1, x2, p = ctx.args[0], ctx.args[1], float(ctx.args[2])
+    call = dispatch.call
+    diff = call("unsqueeze", x1, -2) - call("unsqueeze", x2, -3)
+    gd = _pnorm_grad(diff, call("unsqueeze", ctx.out, -1), call("unsqueeze", g, -1), p)
+    return (call("sum", gd, [-2]), -call("sum", gd, [-3]))
+
+
+register("cdist(Tensor x1, Tensor x2, float p=2., int? compute_mode=None) -> Tensor",
+         impl=_cdist, grad=_cdist_grad, namespaces=(Namespace.TORCH,))
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _tensordot_dims(a_ndim, b_ndim, dims):
+    if len(dims) == 1 and not isinstance(dims[0], list):
+        n = dims[0]
+        return list(range(a_ndim - n, a_ndim)), list(range(n))
+    da, db = dims
+    return [d % a_ndim for d in da], [d % b_ndim for d in db]
+
+
+def _tensordot_equation(a_ndim, b_ndim, da, db):
+    la = list(_LETTERS[:a_ndim])
+    lb = list(_LETTERS[a_ndim:a_ndim + b_ndim])
+    for i, j in zip(da, db):
+        lb[j] = la[i]
+    out = [c for i, c in enumerate(la) if i not in da] + [c for j, c in enumerate(lb)
+                                                          if j not in db]
+    return "".join(la), "".join(lb), "".join(out)
+
+
+def _tensordot(a, b, dims_a, dims_b):
+    return np.ascontiguousarray(np.tensordot(a, b, axes=(dims_a, dims_b)),
+                                dtype=np.result_type(a, b))
+
+
+def _tensordot_grad(ctx, g):
+    a, b, da, db = ctx.args[:4]
+    na, nb = len(a.shape), len(b.shape)
+    da, db = [d % na for d in da], [d % nb for d in db]
+    ea, eb, eo = _tensordot_equation(na, nb, da, db)
+    ga = dispatch.call("einsum", f"{eo},{eb}->{ea}", [g, b])
+    gb = dispatch.call("einsum", f"{ea},{eo}->{eb}", [a, g])
+    return (ga, gb)
+
+
+register("tensordot(Tensor self, Tensor other, int[] dims_self, int[] dims_other) -> Tensor",
+         impl=_tensordot, grad=_tensordot_grad, namespaces=(Namespace.TORCH,))
+
+
+def _inner(a, b):
+    return np.ascontiguousarray(np.inner(a, b), dtype=np.result_type(a, b))
+
+
+def _inner_grad(ctx, g):
+    a, b = ctx.args[0], ctx.args[1]
+    na, nb = len(a.shape), len(b.shape)
+    if na == 0 or nb == 0:
+        return (g * b, g * a)
+    ea, eb, eo = _tensordot_equation(na, nb, [na - 1], [nb - 1])
+    return (dispatch.call("einsum", f"{eo},{eb}->{ea}", [g, b]),
+            dispatch.call("einsum", f"{ea},{eo}->{eb}", [a, g]))
+
+
+register("inner(Tensor self, Tensor other) -> Tensor", impl=_inner, grad=_inner_grad,
+         method=True, namespaces=(Namespace.TORCH,))
+
+
+def _kron(a, b):
+    return np.ascontiguousarray(np.kron(a, b), dtype=np.result_type(a, b))
+
+
+def _kron_grad(ctx, g):
+    a, b = ctx.args[0], ctx.args[1]
+    sa, sb = list(a.shape), list(b.shape)
+    n = max(len(sa), len(sb))
+    sa, sb = [1] * (n - len(sa)) + sa, [1] * (n - len(sb)) + sb
+    inter = []
+    for x, y in zip(sa, sb):
+        inter += [x, y]
+    g4 = g.reshape(inter)
+    la = "".join(_LETTERS[2 * i] for i in range(n))
+    lb = "".join(_LETTERS[2 * i + 1] for i in range(n))
+    lg = "".join(_LETTERS[i] for i in range(2 * n))
+    ga = dispatch.call("einsum", f"{lg},{lb}->{la}", [g4, b.reshape(sb)]).reshape(list(a.shape))
+    gb = dispatch.call("einsum", f"{lg},{la}->{lb}", [g4, a.reshape(sa)]).reshape(list(b.shape))
+    return (ga, gb)
+
+
+register("kron(Tensor self, Tensor other) -> Tensor", impl=_kron, grad=_kron_grad, method=True,
+         namespaces=(Namespace.TORCH,))
+
+
+def _tensordot_int(a, b, dims):
+    if dims < 0 or dims > min(a.ndim, b.ndim):
+        raise RuntimeError(f"tensordot expects dims >= 0 and <= the inputs' dimensions, got {dims}")
+    return _tensordot(a, b, list(range(a.ndim - dims, a.ndim)), list(range(dims)))
+
+
+def _tensordot_int_grad(ctx, g):
+    a, b, n = ctx.args[:3]
+    na = len(a.shape)
+
+    class _Ctx:
+        args = (a, b, list(range(na - n, na)), list(range(n)))
+    return _tensordot_grad(_Ctx, g)
+
+
+register("tensordot.int(Tensor self, Tensor other, int dims=2) -> Tensor", impl=_tensordot_int,
+         grad=_tensordot_int_grad, namespaces=(Namespace.TORCH,))

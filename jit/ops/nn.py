@@ -2652,3 +2652,88 @@ _functional_alias("relu", ", bool inplace=False")
 _functional_alias("silu", ", bool inplace=False")
 _functional_alias("sigmoid")
 _functional_alias("tanh")
+
+
+# ------------------------------------------------------------------ more pointwise functions
+
+
+def _as_float(*arrays):
+    dt = np.result_type(*arrays)
+    if dt.kind != "f":
+        dt = np.dtype(np.float32)
+    return [np.asarray(a, dtype=dt) for a in arrays], dt
+
+
+def _logaddexp(a, b):
+    (x, y), dt = _as_float(a, b)
+    return np.asarray(np.logaddexp(x, y), dtype=dt)
+
+
+register("logaddexp(Tensor self, Tensor other) -> Tensor", impl=_logaddexp,
+         grad=lambda ctx, g: (g * (ctx.args[0] - ctx.args[1]).sigmoid(),
+                              g * (ctx.args[1] - ctx.args[0]).sigmoid()),
+         method=True, namespaces=(Namespace.TORCH,))
+
+
+def _logit(a, eps):
+    (x,), dt = _as_float(a)
+    if eps is not None:
+        x = np.clip(x, eps, 1.0 - eps)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(np.log(x / (1.0 - x)), dtype=dt)
+
+
+def _logit_grad(ctx, g):
+    x, eps = ctx.args[0], ctx.args[1]
+    d = g / (x * (1.0 - x))
+    if eps is None:
+        return (d,)
+    inside = dispatch.call("logical_and", x >= eps, x <= 1.0 - eps)
+    return (dispatch.call("where", inside, d, 0.0),)
+
+
+register("logit(Tensor self, float? eps=None) -> Tensor", impl=_logit, grad=_logit_grad,
+         method=True, namespaces=(Namespace.TORCH,))
+
+
+def _xlogy(a, b):
+    (x, y), dt = _as_float(a, b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(x == 0, 0.0, x * np.log(y))
+    return np.asarray(np.where(np.isnan(y), np.nan, out), dtype=dt)
+
+
+def _xlogy_grad(ctx, g):
+    x, y = ctx.args[0], ctx.args[1]
+    return (g * dispatch.call("xlogy", (x != 0).to(g.dtype), y), g * x / y)
+
+
+register("xlogy.Tensor(Tensor self, Tensor other) -> Tensor", impl=_xlogy, grad=_xlogy_grad,
+         method=True, namespaces=(Namespace.TORCH,))
+register("xlogy.Scalar_Other(Tensor self, Scalar other) -> Tensor",
+         impl=lambda a, b: _xlogy(a, np.asarray(b, dtype=np.float64 if isinstance(b, float)
+                                                else np.int64)),
+         grad=lambda ctx, g: (g * dispatch.call("xlogy", (ctx.args[0] != 0).to(g.dtype),
+                                                ctx.args[1]),),
+         method=True, namespaces=(Namespace.TORCH,))
+
+
+def _heaviside(a, v):
+    if np.result_type(a, v) != a.dtype or a.dtype != v.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes")
+    return np.asarray(np.where(a == 0, v, (a > 0).astype(a.dtype)), dtype=a.dtype)
+
+
+register("heaviside(Tensor self, Tensor values) -> Tensor", impl=_heaviside,
+         tags={NONDIFFERENTIABLE}, method=True, namespaces=(Namespace.TORCH,))
+
+_activation(
+    "softshrink(Tensor input, float lambd=0.5) -> Tensor",
+    lambda x, l: np.where(x > l, x - l, np.where(x < -l, x + l, 0)).astype(x.dtype),
+    lambda x, l: ((x > l) | (x < -l)).astype(x.dtype),
+)
+_activation(
+    "hardshrink(Tensor input, float lambd=0.5) -> Tensor",
+    lambda x, l: np.where((x > l) | (x < -l), x, 0).astype(x.dtype),
+    lambda x, l: ((x > l) | (x < -l)).astype(x.dtype),
+)

@@ -328,9 +328,9 @@ def test_errors_name_the_failing_line(units):
 
 def test_int_inputs_beyond_int64_run_interpreted(units):
     on, off = units
-    for args in [(2 ** 70, 3), (5, 2 ** 64)]:
-        assert_same(on, off, "int_division", args)
-    assert on.collatz_total(2 ** 64 + 1 - 2 ** 64) == 0
+    assert_same(on, off, "int_division", (5, 2 ** 64))
+    assert_same(on, off, "range_steps", (2 ** 70, 2 ** 70 + 10, 3))
+    assert on.range_steps(2 ** 70, 2 ** 70 + 10, 3) == off.range_steps(2 ** 70, 2 ** 70 + 10, 3)
 
 
 def test_results_that_do_not_fit_int64_fall_back(units):
@@ -341,7 +341,9 @@ def test_results_that_do_not_fit_int64_fall_back(units):
 
 def test_the_pass_is_named_in_the_pipeline():
     from tensorscript.jit.passes.pipeline import DEFAULT_PASSES
-    assert DEFAULT_PASSES[-1].name == PASS
+    names = [p.name for p in DEFAULT_PASSES]
+    # after the last dead code elimination, which does not look into a region's subgraph
+    assert names.index(PASS) > max(i for i, n in enumerate(names) if n == "eliminate_dead_code")
 
 
 def test_region_subgraph_keeps_spans_and_verifies():
@@ -453,8 +455,8 @@ def generated_program(seed: int) -> str:
     body = []
     for _ in range(rng.randint(2, 5)):
         body += _statement(rng, "        ")
-    lines = ["import math", "", "def f(a: int, b: int, x: float) -> float:",
-             "    for i in range(6):", *body,
+    lines = ["import math", "", "def f(a: int, b: int, x: float, n: int) -> float:",
+             "    for i in range(n):", *body,
              "    return float(a) + 2.0 * float(b) + x"]
     return "\n".join(lines) + "\n"
 
@@ -476,4 +478,4 @@ def generated():
 def test_generated_programs_agree(generated, seed, a, b, x):
     on, off = generated
     assert regions(getattr(on, f"f{seed}"))
-    assert_same(on, off, f"f{seed}", (a, b, x))
+    assert_same(on, off, f"f{seed}", (a, b, x, 6))
