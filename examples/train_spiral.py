@@ -14,9 +14,10 @@ training, ``torch.save`` writes the weights to a safetensors file under PyTorch'
 them; ``torch.load`` reads them back (validated, nothing in the file runs) into a fresh model
 whose test accuracy is reported. The program fails (exit status 1) below 95% test accuracy.
 
-On the development machine (2 shared cores) the 40 epochs reach 99-100% test accuracy (the
-line per epoch shows loss, accuracies and examples per second); the whole run, compilation
-included, takes about 25 seconds.
+Measured on the development machine (2 heavily shared cores): test accuracy passes 95% around
+epoch 12 and the 30 epochs end at 100.0% test accuracy (reloaded model: 1.0000, loss 0.011);
+training takes about 12 s at 4,000-6,000 examples per second, and the whole ``make run``,
+compilation included, about 28 s.
 """
 import math
 import time

@@ -2,9 +2,9 @@
 
 ``translate(params, nodes, returns, name)`` turns a region of the IR (its parameters, its nodes
 in order, nested ``If``/``Loop`` blocks included, and the values it returns) into the Python
-source of a module holding one ``@njit`` function; ``load(source)`` writes that module into the
-on-disk kernel cache and compiles it (``cache=True``, so a second process loads the machine
-code instead of compiling again). The IR is read by shape only (node kinds are the IR's
+source of a module holding one ``@njit`` function; ``load(kernel)`` puts that module into the
+shared on-disk kernel cache (``kernels/cache.py``) and compiles it (``cache=True``, so a second
+process loads the machine code instead of compiling again). The IR is read by shape only (node kinds are the IR's
 ``prim::`` names, ops are looked up by their registry qualified name), so this module imports
 nothing above ``kernels``.
 
@@ -30,14 +30,8 @@ there), ``FALLBACK`` when the region must be run by the interpreter instead.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import math
-import os
-import sys
-import tempfile
-import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Optional
 
 # The IR's built-in node kinds this translator knows.
@@ -607,76 +601,20 @@ def translate(params: list, nodes: list, returns: list, name: str = "region") ->
     return KernelSource(fname, source, key, param_kinds, tr.return_kinds, tr.errors)
 
 
-# ------------------------------------------------------------------ the on-disk cache
-
-def cache_dir() -> Path:
-    """Where generated modules (and Numba's cached machine code, beside them) live."""
-    root = os.environ.get("TENSORSCRIPT_CACHE_DIR")
-    if not root:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        root = os.path.join(base, "tensorscript")
-    return Path(root) / "scalar"
-
-
-def _write_once(path: Path, text: str) -> None:
-    """Write ``path`` atomically, never replacing a file already there: Numba keys its cache on
-    the source file's modification time, so rewriting equal text would invalidate it."""
-    if path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".py")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        except OSError:
-            os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
+# ------------------------------------------------------------------ loading
 
 _loaded: dict = {}
-_lock = threading.Lock()
 
 
 def load(kernel: KernelSource) -> Callable:
-    """The compiled function for ``kernel``: from this process's table, from the disk cache, or
-    compiled now (and cached)."""
+    """The compiled function for ``kernel``: from this process's table, else from the shared
+    on-disk kernel cache (``kernels/cache.py``), which compiles it the first time."""
     fn = _loaded.get(kernel.key)
-    if fn is not None:
-        return fn
-    with _lock:
-        fn = _loaded.get(kernel.key)
-        if fn is None:
-            fn = _loaded[kernel.key] = _import(kernel)
+    if fn is None:
+        from . import cache
+        fn = _loaded[kernel.key] = getattr(cache.load_module(kernel.source), kernel.name)
     return fn
 
 
-def _import(kernel: KernelSource) -> Callable:
-    module_name = f"tensorscript_scalar_{kernel.key}"
-    path = cache_dir() / f"{module_name}.py"
-    try:
-        _write_once(path, kernel.source)
-        if path.read_text() != kernel.source:
-            raise OSError("a different module is cached under this key")
-    except OSError:
-        # No writable cache: compile from a private temporary file (no caching across processes).
-        path = Path(tempfile.mkdtemp(prefix="tensorscript-scalar-")) / f"{module_name}.py"
-        path.write_text(kernel.source)
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        sys.modules.pop(module_name, None)
-        raise
-    return getattr(module, kernel.name)
-
-
 __all__ = ["TRANSLATIONS", "Rule", "Check", "KernelSource", "ErrorSite", "Unsupported",
-           "FALLBACK", "can_translate", "kind_of", "translate", "load", "cache_dir"]
+           "FALLBACK", "can_translate", "kind_of", "translate", "load"]

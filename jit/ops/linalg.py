@@ -620,7 +620,7 @@ def _tensordot_equation(a_ndim, b_ndim, da, db):
 
 
 def _tensordot(a, b, dims_a, dims_b):
-    return np.ascontiguousarray(np.tensordot(a, b, axes=(dims_a, dims_b)),
+    return np.array(np.tensordot(a, b, axes=(dims_a, dims_b)),
                                 dtype=np.result_type(a, b))
 
 
@@ -639,7 +639,7 @@ register("tensordot(Tensor self, Tensor other, int[] dims_self, int[] dims_other
 
 
 def _inner(a, b):
-    return np.ascontiguousarray(np.inner(a, b), dtype=np.result_type(a, b))
+    return np.array(np.inner(a, b), dtype=np.result_type(a, b))
 
 
 def _inner_grad(ctx, g):

@@ -158,3 +158,33 @@ def test_torch_trace_of_a_matrix_when_torch_is_tensorscript():
     close(x.grad, [[1.0, 0.0], [0.0, 1.0]])
     traced = ts.trace(lambda m: ts.trace(m) * 2, (x,))
     assert traced(T([[1.0, 0.0], [0.0, 2.0]])).item() == 6.0
+
+
+with open(__import__("os").path.join(__import__("os").path.dirname(__file__), "data",
+                                     "pytorch_products_and_pointwise.json")) as _fh:
+    RECORDED = __import__("json").load(_fh)
+
+
+@pytest.mark.parametrize("rec", RECORDED, ids=[r["name"] for r in RECORDED])
+def test_products_distances_and_pointwise_match_pytorch(rec):
+    xs = [T(np.asarray(x, np.float32), requires_grad=True) for x in rec["inputs"]]
+    env = dict(zip("ab", xs))
+    env["torch"] = ts
+    y = eval(rec["expr"], env)
+    expected = np.asarray(rec["output"])
+    assert list(y.shape) == list(expected.shape)
+    close(y, expected)
+    w = T(np.linspace(0.5, 1.5, max(y.numel(), 1)).reshape(y.shape).astype(np.float32))
+    (y * w).sum().backward()
+    for x, g in zip(xs, rec["grads"]):
+        close(x.grad, np.asarray(g))
+
+
+def test_index_helpers_counts_and_logspace():
+    assert ts.triu_indices(3, 4, 1).tolist() == [[0, 0, 0, 1, 1, 2], [1, 2, 3, 2, 3, 3]]
+    assert ts.tril_indices(3, 3, -1).tolist() == [[1, 2, 2], [0, 0, 1]]
+    close(ts.logspace(0, 2, 3), [1.0, 10.0, 100.0])
+    close(ts.logspace(0, 1, 3, base=2.0), [1.0, 1.4142135, 2.0])
+    assert ts.bincount(T([0, 2, 2, 5]), minlength=7).tolist() == [1, 0, 2, 0, 0, 1, 0]
+    assert ts.bincount(T([0, 2, 2]), ts.tensor([0.5, 1.0, 2.0])).dtype == ts.float32
+    assert ts.heaviside(T([-1.0, 0.0, 2.0]), T([0.5])).tolist() == [0.0, 0.5, 1.0]
