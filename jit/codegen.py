@@ -37,6 +37,7 @@ _UNARY = {"neg": "-", "pos": "+", "bitwise_not": "~", "__not__": "not "}
 _NAMESPACE_PREFIX = [
     (R.Namespace.TORCH, "torch."), (R.Namespace.FUNCTIONAL, "torch.nn.functional."),
     (R.Namespace.LINALG, "torch.linalg."), (R.Namespace.MATH, "math."), (R.Namespace.BUILTINS, ""),
+    ("torch.autograd", "torch.autograd."), ("time", "time."),
 ]
 _RESERVED = {"torch", "math", "List", "Dict", "Tuple", "Optional", "Union", "Any", "F", "ts",
              "tensorscript", "typing", "range", "len", "print", "int", "float", "bool", "str",

@@ -726,6 +726,8 @@ class _Builder:
 
     def while_stmt(self, children):
         orelse = children[6] if len(children) > 4 else []
+        if orelse:
+            self.reject("while_else", children[4], children[4])
         last = (orelse or children[3])[-1]
         return ast.While(children[1], children[3], orelse, span=self.span(children[0], last))
 
@@ -733,6 +735,8 @@ class _Builder:
         target, iterable, body = children[1], children[3], children[5]
         self.check_target(target, "for")
         orelse = children[8] if len(children) > 6 else []
+        if orelse:
+            self.reject("for_else", children[6], children[6])
         last = (orelse or body)[-1]
         return ast.For(target, iterable, body, orelse, span=self.span(children[0], last))
 

@@ -42,6 +42,8 @@ UNSUPPORTED_MESSAGES = {
     "slash_param": "positional-only parameters ('/') are not supported in TensorScript",
     "dict_unpack": "dict unpacking ('**') is not supported in TensorScript",
     "try": "try statements are not supported in TensorScript",
+    "for_else": "'else' on a for loop is not supported in TensorScript",
+    "while_else": "'else' on a while loop is not supported in TensorScript",
     "raise_from": "'raise ... from ...' is not supported in TensorScript",
     "import_star": "'from ... import *' is not supported in TensorScript",
     "complex": "complex numbers are not supported in TensorScript",

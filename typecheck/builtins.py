@@ -21,6 +21,7 @@ DEFAULT_ALIASES = {
     "ts": "torch",
     "tensorscript": "torch",
     "math": "math",
+    "time": "time",
     "typing": "typing",
     "List": "typing.List",
     "Dict": "typing.Dict",

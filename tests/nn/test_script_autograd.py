@@ -94,3 +94,11 @@ def test_script_load_rejects_a_bad_file(tmp_path):
 
 def test_clock(cu):
     assert cu.elapsed() >= 0.0
+
+
+def test_code_of_autograd_and_io_calls_parses_back(cu):
+    for name in ("grad_of_cube", "backward_square", "fit", "roundtrip", "elapsed"):
+        code = cu.get_function(name).code
+        ts.CompilationUnit(code)
+    assert "torch.autograd.grad(" in cu.fit.code
+    assert "time.perf_counter()" in cu.elapsed.code
