@@ -17,7 +17,8 @@ requests of the same size, as PyTorch's caching allocator does:
 
 ``plan_memory`` marks the fused kernels that write into caller-provided buffers; their runner
 below takes those buffers from the pool, so a chain's intermediates and the outputs of
-repeated calls reuse the same memory instead of faulting in new pages.
+repeated calls reuse the same memory instead of faulting in new pages
+(``TENSORSCRIPT_CACHING_ALLOCATOR=0`` when a graph is prepared makes them allocate as before).
 """
 from __future__ import annotations
 

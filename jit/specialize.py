@@ -1,8 +1,9 @@
 """Shape specialisation: a graph compiled for the dtypes, shapes and requires_grad flags of the
 tensor arguments of a call, behind a cheap guard.
 
-- ``SpecializedPlans`` sits on a compiled function. Each call computes the guard key, a tuple
-  of ``(numpy dtype, shape, requires_grad)`` per tensor parameter, and looks it up. On a miss
+- ``SpecializedPlans`` sits on a compiled function. Each call checks the guard: the
+  ``(dtype, shape, requires_grad)`` of each tensor parameter, compared with the previous
+  call's first (one or two tensors), else looked up as a key in the variants. On a miss
   the graph is copied, its inputs get ``TensorMeta``s, and the pass pipeline runs again, which
   now includes ``specialize_shapes``: metas are propagated through every op and shape queries
   (``x.size(0)``, ``x.dim()``, ``x.shape``, ``len(x)``, ``x.numel()``) become constants, so
@@ -48,8 +49,7 @@ SHAPE_QUERIES = frozenset({"size.int", "size", "shape", "dim", "ndimension", "nd
                            "nelement", "len.Tensor"})
 # Ops whose output shape depends on the values in their arguments (by base name).
 DATA_DEPENDENT = frozenset({"nonzero", "nonzero_numpy", "argwhere", "masked_select", "unique",
-                            "unique_consecutive", "repeat_interleave", "where", "bincount",
-                            "index", "index_put", "multinomial", "histc", "item", "tolist"})
+                            "unique_consecutive", "repeat_interleave", "bincount", "index"})
 _UNKNOWN = object()
 
 

@@ -2535,6 +2535,12 @@ class FunctionChecker:
                 hint=M.suggest(last, self.module_names(head)),
             )
         args, kwargs = self.call_args(e, frame)
+        if namespace == registry.Namespace.MATH and any(
+            a.type == T.TensorType for a in list(args) + list(kwargs.values())
+        ):
+            # math.f is the same operator as torch.f in TorchScript: a Tensor argument takes
+            # the Tensor overload (and the result converts where a number is expected)
+            ops = list(ops) + registry.functions_in(registry.Namespace.TORCH, last)
         return self.finish_call(e, self.resolve_ops(ops, args, kwargs, e.span, path))
 
     def call_method(self, e: ast.Call, frame: Frame) -> T.Type:

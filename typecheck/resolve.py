@@ -213,8 +213,9 @@ def function_signature(
 # ------------------------------------------------------------------ conversions
 
 # Implicit conversions TorchScript makes when an argument's type differs from the
-# parameter's: (from, to) -> the builtin that performs it (``float(int)``, ``float(Tensor)``
-# for a one-element tensor, ``int(Tensor)``, ``float(x.item())``).
+# parameter's (and, for Tensors and numbers, when a returned value differs from the declared
+# type): (from, to) -> the op that performs it (``float(int)``, ``float(x.item())``, and
+# ``IntImplicit`` / ``FloatImplicit`` / ``ScalarImplicit`` for a 0-dim Tensor).
 CONVERSIONS = {
     (T.IntType, T.FloatType): ("float", "int"),
     (T.TensorType, T.FloatType): ("FloatImplicit", "Tensor"),

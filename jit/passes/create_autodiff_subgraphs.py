@@ -33,13 +33,19 @@ def _ops_in(members: list) -> int:
     return sum(1 for n in members if n.kind != G.LIST_CONSTRUCT)
 
 
-def _returned(v: G.Value, block: G.Block) -> bool:
+def _blocks_seeing(block: G.Block) -> list:
+    """``block``, the blocks enclosing it and the blocks nested in it: every block that can
+    return a value defined in ``block``."""
+    blocks = [b for n in block.walk() for b in n.blocks]
     b = block
     while b is not None:
-        if v in b.returns:
-            return True
+        blocks.append(b)
         b = b.owner.owner if b.owner is not None else None
-    return False
+    return blocks
+
+
+def _returned(v: G.Value, block: G.Block) -> bool:
+    return any(v in b.returns for b in _blocks_seeing(block))
 
 
 def _boundary_ok(members: list, block: G.Block) -> int:
@@ -141,11 +147,9 @@ def _make_region(block: G.Block, members: list) -> None:
 
 
 def _replace_returns(block: G.Block, old: G.Value, new: G.Value) -> None:
-    b = block
-    while b is not None:
+    for b in _blocks_seeing(block):
         if old in b.returns:
             b.set_returns([new if v is old else v for v in b.returns])
-        b = b.owner.owner if b.owner is not None else None
 
 
 def _visit(block: G.Block) -> None:

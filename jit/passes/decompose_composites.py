@@ -11,7 +11,6 @@ enabled; the registered kernel stays the fallback for everything it does not rew
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Optional
 
@@ -22,7 +21,6 @@ from .unroll_loops import _copy_nodes
 
 _STDLIB = Path(__file__).resolve().parent.parent / "stdlib"
 _compiled: dict = {}  # stdlib module name -> {function name: Graph}
-_NO_VALUE = object()
 
 
 def _fusion_enabled() -> bool:

@@ -111,7 +111,7 @@ def _mentions_tensor(t: T.Type) -> bool:
 
 def is_unmutated_construct(v: G.Value, rewriter: Rewriter) -> bool:
     """``v`` is a list built by ListConstruct (or a tuple) that no node can change: every use
-    is an op that neither mutates nor keeps it, and it is not returned from a block."""
+    is an op that does not mutate its arguments, and it is not returned from a block."""
     node = v.node
     if node is None or node.kind not in (G.LIST_CONSTRUCT, G.TUPLE_CONSTRUCT):
         return False

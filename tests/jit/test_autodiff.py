@@ -317,3 +317,19 @@ def test_create_graph_gives_second_order_gradients():
         results.append([gx.detach().numpy(), x.grad.numpy(), w.grad.numpy()])
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_region_value_returned_from_a_nested_block():
+    src = """
+    def f(x: torch.Tensor) -> torch.Tensor:
+        y = torch.tanh(x * 2.0) + x
+        if bool(y.sum() > 0):
+            return y
+        return x * 3.0
+    """
+    for values in ([1.0, 2.0], [-1.0, -2.0]):
+        x = ts.tensor(values, requires_grad=True)
+        compile_fn(src)(x).sum().backward()
+        xe = ts.tensor(values, requires_grad=True)
+        eager_fn(src)(xe).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), xe.grad.numpy(), rtol=1e-6)

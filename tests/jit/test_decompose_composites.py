@@ -7,7 +7,6 @@ from tensorscript.jit.ir import dtypes
 from tensorscript.jit.ir.meta import TensorMeta
 from tensorscript.jit.ops import registry as R
 from tensorscript.jit.passes.decompose_composites import decompose_composites, stdlib_graphs
-from tensorscript.jit.passes.pipeline import DEFAULT_PASSES
 from tensorscript.jit.specialize import propagate_shapes
 from tensorscript.jit.stdlib import DECOMPOSITIONS
 

@@ -1,5 +1,6 @@
 """Lowering: golden IR for each construct, and every program run against Python itself."""
 import copy
+import math
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
@@ -353,6 +354,15 @@ def f(x: torch.Tensor) -> Tuple[int, float, torch.Tensor, float, int]:
     with pytest.raises(ScriptError, match="dimension other than 0"):
         cu.first(ts.tensor([[1.0]]))
     assert cu.first(ts.tensor([0.5, 1.0])) == 0.5
+
+
+def test_math_function_of_a_float_tensor():
+    cu = ts.CompilationUnit('''
+def f(x: torch.Tensor) -> Tuple[float, float]:
+    return math.sqrt(x.sum()), math.exp(x[0])
+''')
+    a, b = cu.f(ts.tensor([2.25, 1.75]))
+    assert a == 2.0 and abs(b - math.exp(2.25)) < 1e-5
 
 
 def test_signature_type_comment():

@@ -1,7 +1,6 @@
 """A fast slice of the conformance corpus, with each optimisation pass switched off in turn
 (``conformance_per_pass.py`` runs the whole corpus the same way)."""
 import importlib.util
-import math
 from pathlib import Path
 
 import pytest

@@ -1,7 +1,6 @@
 """Shape specialisation: metas propagated through the graph, shape queries folded, variants
 behind a guard on (dtype, shape, requires_grad), and the same results as the generic graph."""
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

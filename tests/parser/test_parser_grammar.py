@@ -307,13 +307,25 @@ def test_if_elif_else_nests():
 
 
 def test_loops():
-    node = stmt("for i, (a, b) in enumerate(pairs):\n    continue\nelse:\n    pass\n")
+    node = stmt("for i, (a, b) in enumerate(pairs):\n    continue\n")
     assert dump(node.target) == (
         "Tuple", [("Name", "i"), ("Tuple", [("Name", "a"), ("Name", "b")])])
-    assert dump(node.orelse) == [("Pass",)]
-    loop = stmt("while x < 3:\n    x += 1\n    if x:\n        break\nelse:\n    y = 0\n")
+    assert node.orelse == []
+    loop = stmt("while x < 3:\n    x += 1\n    if x:\n        break\n")
     assert isinstance(loop, ast.While)
-    assert len(loop.body) == 2 and len(loop.orelse) == 1
+    assert len(loop.body) == 2 and loop.orelse == []
+
+
+@pytest.mark.parametrize("text, line, what", [
+    ("for i in xs:\n    continue\nelse:\n    pass\n", 3, "for"),
+    ("while x < 3:\n    x += 1\nelse:\n    y = 0\n", 3, "while"),
+])
+def test_loop_else_is_rejected_at_the_else(text, line, what):
+    # TorchScript's parser rejects it too
+    with pytest.raises(CompileError) as info:
+        parse_module(text)
+    assert f"'else' on a {what} loop is not supported" in info.value.message
+    assert (info.value.lineno, info.value.col) == (line, 1)
 
 
 def test_simple_statements():
