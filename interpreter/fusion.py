@@ -43,6 +43,9 @@ from .executor import PreparedGraph, register_kind
 from .runtime import wrap
 
 PARALLEL_MIN = 1 << 18  # elements; below this a 2-thread barrier costs more than it saves
+# Below this many elements a group runs op by op: compiling its kernel (seconds with an empty
+# cache) would cost more than the kernel could ever save on tensors this small.
+MIN_ELEMENTS = int(os.environ.get("TENSORSCRIPT_FUSION_MIN_ELEMENTS", 1 << 14))
 CHUNK = 1 << 15  # elements per parallel task of a flat pointwise kernel
 _FALLBACK = object()
 _SCALAR_KIND = {bool: "bool", int: "int", float: "float"}
@@ -145,6 +148,8 @@ class FusedGroup:
 
     def run_arrays(self, arrays: list, scalars: list, out: Optional[list] = None):
         """Run on ndarrays (and Python scalars); None when this signature runs op by op."""
+        if max((a.size for a in arrays), default=0) < MIN_ELEMENTS:
+            return None
         key = tuple((a.shape, a.strides, a.dtype.char) for a in arrays)
         if scalars:
             key += tuple(type(s) for s in scalars)
@@ -401,4 +406,4 @@ def _prepare_fusion_group(pg, node: G.Node):
 
 register_kind(G.FUSION_GROUP, _prepare_fusion_group)
 
-__all__ = ["FusedGroup", "PARALLEL_MIN"]
+__all__ = ["FusedGroup", "PARALLEL_MIN", "MIN_ELEMENTS"]

@@ -64,6 +64,12 @@ def in_loop(x: torch.Tensor, n: int) -> torch.Tensor:
 '''
 
 
+@pytest.fixture(autouse=True)
+def _kernels_for_every_size(monkeypatch):
+    """The tests use small tensors: make every group compile its kernel."""
+    monkeypatch.setattr(fusion, "MIN_ELEMENTS", 0)
+
+
 @pytest.fixture(scope="module")
 def cu():
     return ts.CompilationUnit(SOURCE)
