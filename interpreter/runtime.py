@@ -11,6 +11,8 @@ names): the eager API's per-op overhead is one dict lookup plus the kernel.
 """
 from __future__ import annotations
 
+import collections
+
 import re
 from typing import Any, Callable, Optional
 
@@ -109,7 +111,7 @@ def check_saved(t) -> None:
 
 class _Plan:
     __slots__ = ("tensor_idx", "list_idx", "view", "inplace", "nondiff", "returns", "rg_idx",
-                 "device_idx", "fast")
+                 "device_idx", "fast", "tuple_type")
 
     def __init__(self, op: OpDef):
         params = op.schema.params
@@ -130,6 +132,7 @@ class _Plan:
             self.returns = "V"  # "-> ()": print, manual_seed, list.append
         else:
             self.returns = "tuple"
+        self.tuple_type = _result_tuple_type(op.schema)
         self.rg_idx = next((i for i, p in enumerate(params) if p.name == "requires_grad"), None)
         self.device_idx = next((i for i, p in enumerate(params)
                                 if p.type.kind == "Device"
@@ -143,6 +146,18 @@ class _Plan:
 
 
 _plans: dict = {}
+_result_types: dict = {}
+
+
+def _result_tuple_type(schema):
+    """``x.max(1).values``: results with named returns are named tuples, as PyTorch's are."""
+    names = schema.return_names
+    if len(schema.returns) < 2 or len(names) != len(schema.returns):
+        return tuple
+    key = (schema.name, names)
+    if key not in _result_types:
+        _result_types[key] = collections.namedtuple(schema.name, names)
+    return _result_types[key]
 
 
 def _plan(op: OpDef) -> _Plan:
@@ -289,7 +304,7 @@ class RuntimeHandler(Handler):
             results = [_wrap_view(o, src, not plan.nondiff) for o in outs]
         else:
             results = [wrap(o) for o in outs]
-        packed = tuple(results) if ret == "tuple" else list(results)
+        packed = plan.tuple_type(*results) if ret == "tuple" else list(results)
         if record:
             _record(op, args, results, packed)
         return packed
@@ -347,7 +362,7 @@ def _record(op: OpDef, args: tuple, results, packed) -> None:
             r._grad_fn = node
             r._output_nr = nr
     if isinstance(packed, (tuple, list)):
-        out = type(packed)(_saved(r) for r in results)
+        out = (list if isinstance(packed, list) else tuple)(_saved(r) for r in results)
     else:
         out = _saved(packed)
     node.ctx = Ctx(op, tuple(saved_args), out)

@@ -21,3 +21,4 @@ from .tracing import is_tracing as _is_tracing  # noqa: E402
 jit.is_tracing = _is_tracing  # noqa: F405
 __all__ += ["trace", "TracerWarning", "save", "load", "load_safetensors", "save_safetensors"]
 from . import optim  # noqa: E402,F401
+from . import linalg  # noqa: E402,F401
