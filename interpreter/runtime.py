@@ -153,7 +153,7 @@ def _result_tuple_type(schema):
     """``x.max(1).values``: results with named returns are named tuples, as PyTorch's are."""
     names = schema.return_names
     if len(schema.returns) < 2 or len(names) != len(schema.returns):
-        return tuple
+        return None
     key = (schema.name, names)
     if key not in _result_types:
         _result_types[key] = collections.namedtuple(schema.name, names)
@@ -304,7 +304,12 @@ class RuntimeHandler(Handler):
             results = [_wrap_view(o, src, not plan.nondiff) for o in outs]
         else:
             results = [wrap(o) for o in outs]
-        packed = plan.tuple_type(*results) if ret == "tuple" else list(results)
+        if ret != "tuple":
+            packed = list(results)
+        elif plan.tuple_type is None:
+            packed = tuple(results)
+        else:
+            packed = plan.tuple_type(*results)
         if record:
             _record(op, args, results, packed)
         return packed

@@ -203,3 +203,15 @@ def test_kernel_failures_become_pytorch_errors():
     axis = op("t_axis(Tensor self) -> Tensor", lambda a: a.sum(axis=5))
     with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-2, 1\], but got 5\)"):
         registry.bind(axis, x)
+
+
+def test_results_with_named_returns_are_named_tuples():
+    x = ts.tensor([[1.0, 3.0], [4.0, 2.0]], requires_grad=True)
+    result = x.max(1)
+    np.testing.assert_array_equal(result.values.detach().numpy(), [3.0, 4.0])
+    np.testing.assert_array_equal(result.indices.numpy(), [1, 0])
+    values, _ = result
+    values.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0.0, 1.0], [1.0, 0.0]])
+    # ops whose returns carry no names still give plain tuples
+    assert type(ts.tensor([1.0, 2.0]).split(1)) is list

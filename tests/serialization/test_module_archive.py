@@ -88,13 +88,6 @@ MODELS = {
 }
 
 
-def _pipeline(monkeypatch, name):
-    if name == "transformer":
-        # create_autodiff_subgraphs trips over MultiheadAttention's branches (see
-        # tests/nn/test_nn_scripting.py::test_attention_layers_script_with_the_default_pipeline)
-        monkeypatch.setenv("TENSORSCRIPT_DISABLE_PASSES", "create_autodiff_subgraphs")
-
-
 def _run(model, inputs, seed=7):
     ts.manual_seed(seed)
     return model(*inputs)
@@ -102,7 +95,6 @@ def _run(model, inputs, seed=7):
 
 @pytest.mark.parametrize("name", list(MODELS))
 def test_script_module_round_trip_in_train_and_eval_mode(tmp_path, monkeypatch, name):
-    _pipeline(monkeypatch, name)
     make, example = MODELS[name]
     ts.manual_seed(0)
     model = make()
@@ -155,7 +147,6 @@ def test_loaded_module_keeps_attributes_and_trains(tmp_path):
 
 @pytest.mark.parametrize("name", list(MODELS))
 def test_traced_module_round_trip(tmp_path, monkeypatch, name):
-    _pipeline(monkeypatch, name)
     make, example = MODELS[name]
     ts.manual_seed(0)
     model = make().eval()
