@@ -312,6 +312,9 @@ class _Parser:
         self.lark = Lark(_grammar_text(), start="module", parser="lalr", lexer="basic",
                          keep_all_tokens=True, maybe_placeholders=False, cache=True)
         self.lexer = _Lexer(self.lark)
+        # Lark builds the LALR table from the grammar; the loop that runs it is ours (building the
+        # AST while reducing is several times faster than Lark's tree + transformer). The table
+        # is reached through Lark's internals, so pyproject.toml pins the Lark versions tested.
         table = self.lark.parser.parser.parser.parse_table
         rules: dict = {}
         # Each state: terminal or rule name → the next state (shift or goto) or a _Rule.
