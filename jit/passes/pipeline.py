@@ -6,7 +6,7 @@ can be steered from the environment:
 - ``TENSORSCRIPT_VERIFY=1``: verify the graph after every pass (always on under pytest);
 - ``TENSORSCRIPT_DUMP_IR=after:eliminate_dead_code,before:inline``: print the IR to stderr
   before/after the named passes (``all`` names every pass; ``after:lower`` the input graph);
-- ``TENSORSCRIPT_DISABLE_PASSES=inline,cse``: skip passes by name.
+- ``TENSORSCRIPT_DISABLE_PASSES=unroll_loops,fuse_pointwise``: skip passes by name.
 
 A pass that raises (or leaves a graph the verifier rejects) is reported as a ``PassError``
 naming it and the passes that ran before it, with the original exception as its cause.
