@@ -6,16 +6,13 @@ import math
 import numpy as np
 import pytest
 import tensorscript as ts
+from conftest import T, grad_check
 from tensorscript.jit.ops import registry
 from tensorscript.jit.ops.registry import Namespace
 
 F = ts.nn.functional
 RNG = np.random.default_rng(0)
 FLOATS = ["float32", "float64"]
-
-
-def T(a, **kw):
-    return ts.tensor(np.asarray(a), **kw)
 
 
 def randn(*shape, dtype="float64"):
@@ -32,37 +29,6 @@ def close(t, expected, dtype=None, rtol=1e-5, atol=1e-6):
         np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol)
     else:
         np.testing.assert_array_equal(got, expected)
-
-
-def grad_check(fn, *arrays, wrt=None, eps=1e-6, atol=1e-6, rtol=1e-5):
-    """autograd vs central differences of ``sum(fn(*xs) * w)``, all in float64.
-
-    Floating arrays are differentiated unless ``wrt`` (indices) says otherwise."""
-    arrays = [np.array(a) for a in arrays]
-    wrt = [i for i, a in enumerate(arrays) if a.dtype.kind == "f"] if wrt is None else wrt
-    xs = [T(a, requires_grad=i in wrt) for i, a in enumerate(arrays)]
-    out = fn(*xs)
-    w = np.random.default_rng(1).standard_normal(tuple(out.shape))
-    (out * T(w)).sum().backward()
-
-    def value(arrs):
-        with ts.no_grad():
-            return float(np.sum(fn(*[T(a) for a in arrs]).numpy() * w))
-
-    for k in wrt:
-        a = arrays[k]
-        num = np.zeros_like(a)
-        for idx in np.ndindex(a.shape):
-            old = a[idx]
-            a[idx] = old + eps
-            plus = value(arrays)
-            a[idx] = old - eps
-            minus = value(arrays)
-            a[idx] = old
-            num[idx] = (plus - minus) / (2 * eps)
-        got = xs[k].grad
-        got = np.zeros_like(a) if got is None else got.numpy()
-        np.testing.assert_allclose(got, num, atol=atol, rtol=rtol, err_msg=f"gradient of input {k}")
 
 
 # ------------------------------------------------------------------ references
