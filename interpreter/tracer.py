@@ -27,7 +27,7 @@ from ..jit.ir import graph as G
 from ..jit.ir import types as T
 from ..jit.lower_support import constant_type, default_for
 from ..jit.ops import dispatch, registry
-from ..jit.ops.registry import INPLACE, MUTATES, RANDOM, SIDE_EFFECT, Handler, OpDef
+from ..jit.ops.registry import INPLACE, MUTATES, RANDOM, SHAPE_QUERY, SIDE_EFFECT, Handler, OpDef
 
 
 class TracerWarning(Warning):
@@ -417,11 +417,8 @@ def _is_typevar(st) -> bool:
                            "MemoryFormat", "Generator", "Storage", "None", "number")
 
 
-_SIZE_OPS = frozenset({"size", "dim", "ndimension", "numel", "nelement", "shape", "ndim", "len"})
-
-
 def _is_size_op(op: OpDef) -> bool:
-    return op.name in _SIZE_OPS
+    return op.has(SHAPE_QUERY)
 
 
 def _python_kind(value: Any) -> str:

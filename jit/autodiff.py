@@ -33,11 +33,11 @@ from .ir import graph as G
 from .ir import types as T
 from .lower_support import constant_type
 from .ops import dispatch, registry
-from .ops.registry import INPLACE, MUTATES, NONDIFFERENTIABLE, RANDOM, SIDE_EFFECT, Handler, OpDef
+from .ops.registry import (INPLACE, MUTATES, NONDIFFERENTIABLE, RANDOM, SHAPE_QUERY, SIDE_EFFECT,
+                           Handler, OpDef)
 
 _NEVER = frozenset({INPLACE, MUTATES, RANDOM, SIDE_EFFECT})
 # ops whose non-tensor results depend only on shapes, which the graphs are specialised on
-_SHAPE_READS = frozenset({"size", "dim", "ndimension", "numel", "nelement", "shape", "ndim", "len"})
 
 
 class NotDifferentiable(Exception):
@@ -262,7 +262,7 @@ class _Recorder(Handler):
             for t, v in zip(out, parts.outputs):
                 self.bind(t, v)
             return out
-        if op.name in _SHAPE_READS:
+        if op.has(SHAPE_QUERY):
             return out
         raise NotDifferentiable(f"a gradient rule reads tensor data as a Python value ({op.name})")
 

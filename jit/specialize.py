@@ -44,9 +44,6 @@ MAX_VARIANTS = 8
 _SMALL = 1 << 16
 
 _NOT_EVALUATED = frozenset({R.RANDOM, R.SIDE_EFFECT, R.MUTATES})
-# Ops whose result depends only on the argument's dtype and shape.
-SHAPE_QUERIES = frozenset({"size.int", "size", "shape", "dim", "ndimension", "ndim", "numel",
-                           "nelement", "len.Tensor"})
 # Ops whose output shape depends on the values in their arguments (by base name).
 DATA_DEPENDENT = frozenset({"nonzero", "nonzero_numpy", "argwhere", "masked_select", "unique",
                             "unique_consecutive", "repeat_interleave", "bincount", "index"})
@@ -332,7 +329,7 @@ def _query_value(node: G.Node) -> Any:
 
 def fold_shape_queries(graph: G.Graph) -> G.Graph:
     for node in list(graph.nodes()):
-        if node.kind != G.OP or node.op.qualified_name not in SHAPE_QUERIES or not node.outputs:
+        if node.kind != G.OP or not node.op.has(R.SHAPE_QUERY) or not node.outputs:
             continue
         value = _query_value(node)
         if value is _UNKNOWN:
@@ -517,4 +514,4 @@ class SpecializedPlans:
 
 __all__ = ["SpecializedPlans", "specialize", "specialize_shapes", "propagate_shapes",
            "fold_shape_queries", "copy_graph", "join", "meta_of_array", "enabled",
-           "MAX_VARIANTS", "SHAPE_QUERIES", "DATA_DEPENDENT"]
+           "MAX_VARIANTS", "DATA_DEPENDENT"]

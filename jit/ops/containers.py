@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .dispatch import is_tensor
-from .registry import MUTATES, SIDE_EFFECT, Namespace, register
+from .registry import MUTATES, SHAPE_QUERY, SIDE_EFFECT, Namespace, register
 from .strings import format_value
 
 _PLAIN = (bool, int, float, str, type(None))
@@ -256,7 +256,7 @@ register("__is__.Any(Any self, Any obj) -> bool", _is)
 register("__isnot__.Any(Any self, Any obj) -> bool", _is_not)
 register("len.t(t[] a) -> int", len, namespaces=_BUILTIN)
 register("len.Dict(Dict(k, v) self) -> int", len, namespaces=_BUILTIN)
-register("len.Tensor(Tensor t) -> int", _len_tensor, namespaces=_BUILTIN)
+register("len.Tensor(Tensor t) -> int", _len_tensor, tags={SHAPE_QUERY}, namespaces=_BUILTIN)
 register("list.t(t[] l) -> t[]", _copy, namespaces=_BUILTIN)
 register("sorted.t(t[] input, *, bool reverse=False) -> t[]", _sorted, namespaces=_BUILTIN)
 register("sum.int(int[] self) -> int", _sum_ints, namespaces=_BUILTIN)

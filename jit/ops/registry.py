@@ -27,6 +27,7 @@ MUTATES = "mutates"  # changes a container argument (list.append, dict setitem)
 RANDOM = "random"  # reads the generator: never folded, never merged by CSE
 SIDE_EFFECT = "side_effect"  # print, raise: never removed, never reordered
 NONDIFFERENTIABLE = "nondifferentiable"  # outputs never require grad (comparisons, argmax)
+SHAPE_QUERY = "shape_query"  # the result depends only on the tensor's shape (size, dim, numel)
 
 
 class Namespace:
@@ -192,5 +193,5 @@ __all__ = [
     "install_base_handler", "current_handler", "handler_scope", "Namespace",
     "BINARY_OPERATORS", "COMPARISON_OPERATORS", "UNARY_OPERATORS",
     "POINTWISE", "REDUCTION", "VIEW", "INPLACE", "MUTATES", "RANDOM", "SIDE_EFFECT",
-    "NONDIFFERENTIABLE",
+    "NONDIFFERENTIABLE", "SHAPE_QUERY",
 ]

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..ir import dtypes
 from .dispatch import call
-from .registry import NONDIFFERENTIABLE, VIEW, Namespace, register
+from .registry import NONDIFFERENTIABLE, SHAPE_QUERY, VIEW, Namespace, register
 
 T = (Namespace.TORCH,)
 
@@ -941,16 +941,16 @@ def _size_of_0d(a, dim):
 
 register("size.int(Tensor self, int dim) -> int",
          impl=lambda a, dim: int(a.shape[wrap_dim(dim, a.ndim)]) if a.ndim else _size_of_0d(a, dim),
-         tags={NONDIFFERENTIABLE}, method=True)
+         tags={NONDIFFERENTIABLE, SHAPE_QUERY}, method=True)
 register("size(Tensor self) -> int[]", impl=lambda a: [int(s) for s in a.shape],
-         tags={NONDIFFERENTIABLE}, method=True)
-register("dim(Tensor self) -> int", impl=lambda a: int(a.ndim), tags={NONDIFFERENTIABLE},
+         tags={NONDIFFERENTIABLE, SHAPE_QUERY}, method=True)
+register("dim(Tensor self) -> int", impl=lambda a: int(a.ndim), tags={NONDIFFERENTIABLE, SHAPE_QUERY},
          method=True)
-register("ndimension(Tensor self) -> int", impl=lambda a: int(a.ndim), tags={NONDIFFERENTIABLE},
+register("ndimension(Tensor self) -> int", impl=lambda a: int(a.ndim), tags={NONDIFFERENTIABLE, SHAPE_QUERY},
          method=True)
-register("numel(Tensor self) -> int", impl=lambda a: int(a.size), tags={NONDIFFERENTIABLE},
+register("numel(Tensor self) -> int", impl=lambda a: int(a.size), tags={NONDIFFERENTIABLE, SHAPE_QUERY},
          method=True, namespaces=T)
-register("nelement(Tensor self) -> int", impl=lambda a: int(a.size), tags={NONDIFFERENTIABLE},
+register("nelement(Tensor self) -> int", impl=lambda a: int(a.size), tags={NONDIFFERENTIABLE, SHAPE_QUERY},
          method=True)
 register("is_floating_point(Tensor self) -> bool", impl=lambda a: a.dtype.kind == "f",
          tags={NONDIFFERENTIABLE}, method=True, namespaces=T)
@@ -969,8 +969,8 @@ def _is_nonzero(a):
 
 # ``x.shape``: a property, not a method
 register("shape(Tensor self) -> int[]", impl=lambda a: [int(s) for s in a.shape],
-         tags={NONDIFFERENTIABLE}, property=True)
-register("ndim(Tensor self) -> int", impl=lambda a: int(a.ndim), tags={NONDIFFERENTIABLE},
+         tags={NONDIFFERENTIABLE, SHAPE_QUERY}, property=True)
+register("ndim(Tensor self) -> int", impl=lambda a: int(a.ndim), tags={NONDIFFERENTIABLE, SHAPE_QUERY},
          property=True)
 
 
