@@ -4,12 +4,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import tensorscript as ts
+from conftest import T
 
 RNG = np.random.default_rng(0)
-
-
-def T(a, **kw):
-    return ts.tensor(np.asarray(a), **kw)
 
 
 def check(t, expected, dtype=None):

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import tensorscript as ts
+from conftest import T
 
 RNG = np.random.default_rng(0)
 DTYPES = ["float32", "float64", "int32", "int64", "bool"]
@@ -16,10 +17,6 @@ def sample(shape, dtype, rng=RNG):
     if dtype.startswith("int"):
         return rng.integers(-4, 5, size=shape).astype(dtype)
     return rng.standard_normal(shape).astype(dtype)
-
-
-def T(a, **kw):
-    return ts.tensor(np.asarray(a), **kw)
 
 
 def grad_check(fn, *arrays, eps=1e-6, atol=1e-5, rtol=1e-4):

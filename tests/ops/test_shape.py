@@ -3,12 +3,9 @@ import numpy as np
 import pytest
 
 import tensorscript as ts
+from conftest import T
 
 RNG = np.random.default_rng(0)
-
-
-def T(a, **kw):
-    return ts.tensor(np.asarray(a), **kw)
 
 
 def check(t, expected, dtype=None):

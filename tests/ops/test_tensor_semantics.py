@@ -5,13 +5,10 @@ import numpy as np
 import pytest
 
 import tensorscript as ts
+from conftest import T
 import tensorscript.linalg  # noqa: F401
 
 F = ts.nn.functional
-
-
-def T(a, **kw):
-    return ts.tensor(np.asarray(a), **kw)
 
 
 def close(t, expected, atol=1e-4):
