@@ -15,6 +15,18 @@ def _index(idx: int, size: int) -> int:
     return idx % size
 
 
+
+def _delete_and_renumber(modules: dict, idx) -> None:
+    """``del seq[idx]``: keys stay 0..n-1 after a deletion, as in PyTorch."""
+    keys = list(modules)
+    doomed = keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(keys))]]
+    for key in doomed:
+        del modules[key]
+    items = list(modules.values())
+    modules.clear()
+    for i, module in enumerate(items):
+        modules[str(i)] = module
+
 class Sequential(Module):
     """Runs its children in order, each on the previous one's output."""
 
@@ -37,15 +49,7 @@ class Sequential(Module):
         setattr(self, key, module)
 
     def __delitem__(self, idx) -> None:
-        keys = list(self._modules)
-        doomed = keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(self))]]
-        for key in doomed:
-            del self._modules[key]
-        # Keys stay 0..n-1 after a deletion, as in PyTorch.
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, module in enumerate(items):
-            self._modules[str(i)] = module
+        _delete_and_renumber(self._modules, idx)
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -98,14 +102,7 @@ class ModuleList(Module):
         self.add_module(str(_index(idx, len(self))), module)
 
     def __delitem__(self, idx) -> None:
-        keys = list(self._modules)
-        doomed = keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(self))]]
-        for key in doomed:
-            del self._modules[key]
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, module in enumerate(items):
-            self._modules[str(i)] = module
+        _delete_and_renumber(self._modules, idx)
 
     def __len__(self) -> int:
         return len(self._modules)
