@@ -1,18 +1,23 @@
 """Vectorizable transcendental functions for generated kernels.
 
 Numba has no SVML here, so ``math.exp`` and ``math.tanh`` compile to scalar libm calls that
-stop the loop vectorizer (about 15 ns per tanh). These are straight-line polynomial
-approximations built from multiplies, adds, compares, selects and bit casts, which LLVM turns
-into AVX-512 code. Every function is inlined into the kernel that calls it.
+stop the loop vectorizer (about 15 ns per tanh). These are straight-line approximations built
+from multiplies, adds, compares, selects and bit casts, which LLVM turns into AVX2/AVX-512 code.
+They are plain ``@njit`` functions: when a kernel's module is linked, LLVM inlines them into
+the loop that calls them, so the loop still vectorizes, at a third of the compile time of
+Numba's IR-level ``inline="always"`` (``bench/fastmath.py`` measures both).
 
 Accuracy (float32, measured against a float64 reference by tests/kernels/test_fastmath.py):
-every result is within ``2e-6 * max(|reference|, 1)``; exp and log are within a few ulp.
-Inputs below float32's normal range (|exp result| < 1.2e-38) flush to zero. NaN and inf
-propagate as in libm. float64 kernels use the ``*_f64`` functions, which are libm calls except
-``exp_f64``: the float64 goals are correctness, and libm is exact to an ulp.
+every result is within ``2e-6 * max(|reference|, 1)``; exp and log are within 2.5 ulp,
+tanh and erf within 7e-7. Results below float32's normal range (|exp result| < 1.8e-38) flush to
+zero. NaN propagates and infinities give libm's limits (exp(inf) = inf, exp(-inf) = 0,
+log(0) = -inf, log(x < 0) = NaN; tanh and erf of ±inf are ±1 to within the bound above).
+float64 kernels use the ``*_f64`` functions, which are libm calls except ``exp_f64``: the
+float64 goals are correctness, and libm is exact to an ulp.
 
 Constants are float32 in the float32 functions: a Python float would promote the arithmetic
-to float64 and halve the vector width.
+to float64 and halve the vector width. Clamps are written ``c if x > c else x`` so that a NaN
+fails the compare and passes through, which spares the NaN selects.
 """
 from __future__ import annotations
 
@@ -23,7 +28,7 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-_OPTS = dict(inline="always", error_model="numpy", fastmath={"contract", "nsz", "arcp"}, cache=True)
+_OPTS = dict(error_model="numpy", fastmath={"contract", "nsz", "arcp"}, cache=True)
 
 
 @intrinsic
@@ -47,6 +52,29 @@ def _bits_from_f32(typingctx, value):
     return types.int32(types.float32), codegen
 
 
+_SQRT_HALF_BITS = 0x3F3504F3
+
+
+@intrinsic
+def _split_exponent(typingctx, value):
+    """``(m, e)`` as float32 with ``value = m * 2**e`` and ``m`` in [sqrt(.5), sqrt(2)), for a
+    positive normal float32 ``value``. In Python the integer steps would widen to int64, which
+    halves the vector width."""
+    if value != types.float32:
+        return None
+    pair = types.UniTuple(types.float32, 2)
+
+    def codegen(context, builder, signature, args):
+        i32 = ir.IntType(32)
+        bits = builder.bitcast(args[0], i32)
+        shift = ir.Constant(i32, 23)
+        exponent = builder.ashr(builder.sub(bits, ir.Constant(i32, _SQRT_HALF_BITS)), shift)
+        mantissa = builder.bitcast(builder.sub(bits, builder.shl(exponent, shift)), ir.FloatType())
+        values = (mantissa, builder.sitofp(exponent, ir.FloatType()))
+        return context.make_tuple(builder, pair, values)
+    return pair(types.float32), codegen
+
+
 @intrinsic
 def _f64_from_bits(typingctx, bits):
     if not isinstance(bits, types.Integer) or bits.bitwidth != 64:
@@ -60,81 +88,90 @@ def _f64_from_bits(typingctx, bits):
 # ------------------------------------------------------------------ float32
 
 _F = np.float32
-_LOG2E = _F(1.4426950408889634)
-_LN2_HI = _F(0.693145751953125)  # exactly representable; k * _LN2_HI is exact for |k| < 256
-_LN2_LO = _F(1.4286068203094173e-06)
-_EXP_HI = _F(88.72283)  # exp overflows float32 above this
-_EXP_LO = _F(-87.0)  # below this the result is (nearly) subnormal: flushed to zero
 _ONE = _F(1.0)
 _HALF = _F(0.5)
 _ZERO = _F(0.0)
-_INF32 = _F(np.inf)
 _TWO = _F(2.0)
-# Taylor coefficients of e^r on |r| <= ln2/2 (degree 6: truncation 1.2e-7 relative)
-_E2, _E3, _E4, _E5, _E6 = (_F(1 / 2), _F(1 / 6), _F(1 / 24), _F(1 / 120), _F(1 / 720))
+_INF32 = _F(np.inf)
+_NAN32 = _F(np.nan)
+
+_LOG2E = _F(1.4426950408889634)
+_LN2_HI = _F(0.693145751953125)  # 12 significant bits: k * _LN2_HI is exact for |k| < 2048
+_LN2_LO = _F(1.4286068203094173e-06)
+# Adding 1.5 * 2**23 rounds x / ln2 to the nearest integer k and leaves k + 126 in the low
+# mantissa bits, so shifting the sum's bits left by 23 gives the float 2**(k - 1) with no
+# float-to-int conversion; the polynomial computes 2 * e**r to make up the missing factor 2.
+# k - 1 rather than k keeps 2**(k - 1) a normal float up to k = 128, where the product
+# overflows to inf on its own.
+_EXP_SHIFT = _F(1.5 * 2**23 + 126)
+# Clamping x to [-87.5, 89] keeps k + 126 in [0, 254]: at 89 the product is already inf, at
+# -87.5 the scale is already zero
+_EXP_HI = _F(89.0)
+_EXP_LO = _F(-87.5)
+# 2 * (minimax polynomial of e**r on |r| <= ln2/2 with constant term 1, so that exp(0) is
+# exactly 1; 9.5e-8 relative)
+_X0, _X1, _X2, _X3, _X4, _X5 = (_F(2 * c) for c in (
+    1.0, 0.9999997019767761, 0.4999915063381195, 0.1666763573884964, 0.04189793020486832,
+    0.008290315046906471))
 
 
 @njit(**_OPTS)
 def exp_f32(x):
-    xc = x if x > _EXP_LO else _EXP_LO
-    xc = xc if xc < _EXP_HI else _EXP_HI
-    v = xc * _LOG2E
-    # fptosi truncates and vectorizes (np.floor is a libm call); rounding half away from zero
-    # keeps |r| <= ln2/2
-    ki = np.int32(v + (_HALF if v >= _ZERO else -_HALF))
-    k = _F(ki)
+    xc = _EXP_HI if x > _EXP_HI else x
+    xc = _EXP_LO if xc < _EXP_LO else xc
+    shifted = xc * _LOG2E + _EXP_SHIFT
+    k = shifted - _EXP_SHIFT
     r = (xc - k * _LN2_HI) - k * _LN2_LO
-    p = _ONE + r * (_ONE + r * (_E2 + r * (_E3 + r * (_E4 + r * (_E5 + r * _E6)))))
-    # 2^(k-1) * 2 keeps the scale a normal float for k = 128
-    scale = _f32_from_bits((ki + np.int32(126)) << np.int32(23))
-    y = (p * scale) * _TWO
-    y = _INF32 if x > _EXP_HI else y
-    y = _ZERO if x < _EXP_LO else y
-    return x if x != x else y
+    p = _X0 + r * (_X1 + r * (_X2 + r * (_X3 + r * (_X4 + r * _X5))))
+    return p * _f32_from_bits(_bits_from_f32(shifted) << np.int32(23))
 
 
-_SQRT_HALF_BITS = np.int32(0x3F3504F3)  # sqrt(0.5): mantissas are reduced to [sqrt(.5), sqrt(2))
-_L3, _L5, _L7, _L9 = _F(2 / 3), _F(2 / 5), _F(2 / 7), _F(2 / 9)
 _LN2 = _F(0.6931471805599453)
 _TINY32 = _F(1.1754944e-38)
 _TWO23 = _F(8388608.0)
-_NAN32 = _F(np.nan)
+# log(1 + f) = f + f**2 * Q(f) on f in [sqrt(.5) - 1, sqrt(2) - 1], Q minimax: 7e-9 absolute
+_G0, _G1, _G2, _G3, _G4, _G5, _G6, _G7 = (_F(c) for c in (
+    -0.4999998211860657, 0.3333422541618347, -0.2500249147415161, 0.19953612983226776,
+    -0.16552336513996124, 0.14979292452335358, -0.14441870152950287, 0.08733604848384857))
 
 
 @njit(**_OPTS)
 def log_f32(x):
+    # subnormal inputs are scaled into the normal range first
     sub = x < _TINY32
-    xs = x * _TWO23 if sub else x
-    bits = _bits_from_f32(xs)
-    # shift the exponent so the mantissa lands in [sqrt(.5), sqrt(2))
-    e = ((bits - _SQRT_HALF_BITS) >> np.int32(23))
-    m = _f32_from_bits(bits - (e << np.int32(23)))
-    ef = _F(e) - (_F(23.0) if sub else _ZERO)
-    s = (m - _ONE) / (m + _ONE)
-    s2 = s * s
-    y = ef * _LN2 + s * (_F(2.0) + s2 * (_L3 + s2 * (_L5 + s2 * (_L7 + s2 * _L9))))
+    m, e = _split_exponent(x * _TWO23 if sub else x)
+    f = m - _ONE
+    e = e - (_F(23.0) if sub else _ZERO)
+    q = _G0 + f * (_G1 + f * (_G2 + f * (_G3 + f * (_G4 + f * (_G5 + f * (_G6 + f * _G7))))))
+    y = e * _LN2 + (f + (f * f) * q)
     y = -_INF32 if x == _ZERO else y
     y = _NAN32 if x < _ZERO else y
-    y = _INF32 if x == _INF32 else y
-    return x if x != x else y
+    return y if x < _INF32 else x  # inf and NaN are their own logs
 
 
-_T3, _T5, _T7 = _F(-1 / 3), _F(2 / 15), _F(-17 / 315)
-_TANH_SMALL = _F(0.0625)
+# tanh(x) = x P(x**2) / Q(x**2), a rational minimax fit on [0, 7.9053] (Eigen's form, refitted
+# to degree 9/6: 4.7e-7 absolute in float32); beyond 7.9053 tanh rounds to 1 in float32
+_TANH_MAX = _F(7.9053111)
+_TP0, _TP1, _TP2, _TP3, _TP4 = (_F(c) for c in (
+    0.9999998211860657, 0.12720465660095215, 0.0027047372423112392, 7.225525223475415e-06,
+    -6.25675067311704e-09))
+_TQ1, _TQ2, _TQ3 = (_F(c) for c in (
+    0.4605364203453064, 0.022885670885443687, 0.00019781861919909716))
 
 
 @njit(**_OPTS)
 def tanh_f32(x):
-    ax = abs(x)
-    big = _ONE - _TWO / (exp_f32(_TWO * ax) + _ONE)
-    x2 = x * x
-    small = x + x * x2 * (_T3 + x2 * (_T5 + x2 * _T7))
-    t = small if ax < _TANH_SMALL else (big if x >= _ZERO else -big)
-    return x if x != x else t
+    xc = _TANH_MAX if x > _TANH_MAX else x
+    xc = -_TANH_MAX if xc < -_TANH_MAX else xc
+    x2 = xc * xc
+    p = xc * (_TP0 + x2 * (_TP1 + x2 * (_TP2 + x2 * (_TP3 + x2 * _TP4))))
+    q = _ONE + x2 * (_TQ1 + x2 * (_TQ2 + x2 * _TQ3))
+    return p / q
 
 
 @njit(**_OPTS)
 def sigmoid_f32(x):
+    # through exp rather than tanh: keeps the relative accuracy of tiny results for x << 0
     return _ONE / (_ONE + exp_f32(-x))
 
 
@@ -152,19 +189,24 @@ def erfc_abs_f32(z):
     return t * exp_f32(-z * z + p)
 
 
-_ERF_SMALL = _F(0.25)
-_R1, _R3, _R5, _R7 = (_F(2 / math.sqrt(math.pi)), _F(-2 / (3 * math.sqrt(math.pi))),
-                      _F(1 / (5 * math.sqrt(math.pi))), _F(-1 / (21 * math.sqrt(math.pi))))
+# erf(x) = x P(x**2) / Q(x**2), a rational minimax fit on [0, 3.8325] (6.6e-7 absolute in
+# float32); beyond 3.8325 erf rounds to 1 in float32
+_ERF_MAX = _F(3.8325069)
+_EP0, _EP1, _EP2, _EP3, _EP4, _EP5 = (_F(c) for c in (
+    1.1283787488937378, 0.3709074556827545, 0.0731625109910965, 0.01054627075791359,
+    0.0002691122645046562, -1.5501291272812523e-06))
+_EQ1, _EQ2, _EQ3, _EQ4 = (_F(c) for c in (
+    0.6620311737060547, 0.18556882441043854, 0.0287032388150692, 0.0024923691526055336))
 
 
 @njit(**_OPTS)
 def erf_f32(x):
-    ax = abs(x)
-    big = _ONE - erfc_abs_f32(ax)
-    x2 = x * x
-    small = x * (_R1 + x2 * (_R3 + x2 * (_R5 + x2 * _R7)))
-    y = small if ax < _ERF_SMALL else (big if x >= _ZERO else -big)
-    return x if x != x else y
+    xc = _ERF_MAX if x > _ERF_MAX else x
+    xc = -_ERF_MAX if xc < -_ERF_MAX else xc
+    x2 = xc * xc
+    p = xc * (_EP0 + x2 * (_EP1 + x2 * (_EP2 + x2 * (_EP3 + x2 * (_EP4 + x2 * _EP5)))))
+    q = _ONE + x2 * (_EQ1 + x2 * (_EQ2 + x2 * (_EQ3 + x2 * _EQ4)))
+    return p / q
 
 
 @njit(**_OPTS)
@@ -184,6 +226,10 @@ def log1p_f32(x):
     corr = _ZERO if exact else (x - d) / u
     y = log_f32(u) + corr
     return x if d == _ZERO else y
+
+
+# Taylor coefficients of e**x - 1 - x
+_E2, _E3, _E4, _E5 = (_F(1 / 2), _F(1 / 6), _F(1 / 24), _F(1 / 120))
 
 
 @njit(**_OPTS)
@@ -294,6 +340,7 @@ def fmin(a, b):
     return a if (a < b) | (b != b) else b
 
 
-__all__ = ["FUNCTIONS", "maximum", "minimum", "fmax", "fmin", "exp_f32", "log_f32", "tanh_f32", "sigmoid_f32", "erf_f32", "erfc_f32",
-           "log1p_f32", "expm1_f32", "exp_f64", "log_f64", "tanh_f64", "sigmoid_f64", "erf_f64",
-           "erfc_f64", "log1p_f64", "expm1_f64"]
+__all__ = ["FUNCTIONS", "maximum", "minimum", "fmax", "fmin", "exp_f32", "log_f32", "tanh_f32",
+           "sigmoid_f32", "erf_f32", "erfc_f32", "erfc_abs_f32", "log1p_f32", "expm1_f32",
+           "exp_f64", "log_f64", "tanh_f64", "sigmoid_f64", "erf_f64", "erfc_f64", "log1p_f64",
+           "expm1_f64"]
