@@ -1196,7 +1196,12 @@ def _softmax_functional(log: bool):
         if dtype is not None:
             x = x.astype(dtype.np)
         _float_input("log_softmax" if log else "softmax", x)
-        return _softmax_np(x, _softmax_dim(x.ndim, dim), log).astype(x.dtype)
+        d = _softmax_dim(x.ndim, dim)
+        if x.dtype == np.float32 and x.ndim and x.size:
+            from .reductions import softmax_f32
+
+            return softmax_f32(x, d, log)
+        return _softmax_np(x, d, log).astype(x.dtype)
 
     def backward(g, x, dim, _stacklevel, dtype):
         y = forward(x, dim, _stacklevel, dtype)

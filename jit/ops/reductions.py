@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from ...kernels import reductions as _rk
+from ...kernels import rowwise as _rw
 from ...kernels import scan as _scan
 from ..ir import dtypes
 from .dispatch import call
@@ -103,7 +104,22 @@ def _count(x, axes) -> int:
 
 # ------------------------------------------------------------------ sum, mean, prod
 
+_F32 = np.dtype(np.float32)
+
+
+def _whole(dim) -> bool:
+    return dim is None or (isinstance(dim, list) and not dim)
+
+
+def _float32_result(value: float, a: np.ndarray, keepdim: bool) -> np.ndarray:
+    """A value the kernel already rounded to float32 (Numba returns it as a Python float)."""
+    r = np.array(value, dtype=_F32)
+    return r.reshape((1,) * a.ndim) if keepdim and a.ndim else r
+
+
 def _sum(a, dim, keepdim, dtype):
+    if dtype is None and a.dtype == _F32 and _whole(dim):
+        return _float32_result(_rw.sum_f32(a.ravel()), a, keepdim)
     axes = _axes(a, dim, "sum")
     out_dtype = _accumulate_dtype(a, dtype)
     r = np.sum(a, axis=axes, dtype=out_dtype)
@@ -134,6 +150,8 @@ register("sum_to_size(Tensor self, int[] size) -> Tensor", impl=_sum_to_size,
 
 
 def _mean(a, dim, keepdim, dtype):
+    if dtype is None and a.dtype == _F32 and _whole(dim) and a.size:
+        return _float32_result(_rw.mean_f32(a.ravel()), a, keepdim)
     a = _float_only(a, "mean", dtype)
     axes = _axes(a, dim, "mean")
     n = math.prod([a.shape[d] for d in axes]) if axes else 1
@@ -208,17 +226,37 @@ register("prod(Tensor self, *, ScalarType? dtype=None) -> Tensor",
 
 # ------------------------------------------------------------------ max, min, amax, amin, argmax
 
+# Small tensors of these dtypes take one compiled call; large ones NumPy's SIMD argmax.
+_EXTREME_KERNEL_MAX_SIZE = 1 << 14
+_EXTREME_KERNEL_DTYPES = frozenset(np.dtype(t) for t in (np.float32, np.float64, np.int64,
+                                                         np.int32))
+
+
 def _extreme_dim(a, dim, keepdim, largest: bool, op: str):
     d = wrap_dim(dim, a.ndim)
     if a.ndim == 0:
         return a.copy(), np.zeros((), dtype=np.int64)
     _nonempty(a, (d,), op)
+    if a.size <= _EXTREME_KERNEL_MAX_SIZE and a.dtype in _EXTREME_KERNEL_DTYPES:
+        return _extreme_dim_kernel(a, d, keepdim, largest)
     idx = np.argmax(a, axis=d) if largest else np.argmin(a, axis=d)
     idx = np.expand_dims(idx, d)
     values = np.take_along_axis(a, idx, axis=d)
     if not keepdim:
         values, idx = np.squeeze(values, d), np.squeeze(idx, d)
     return contiguous(values), contiguous(idx, dtype=np.int64)
+
+
+def _extreme_dim_kernel(a, d: int, keepdim: bool, largest: bool):
+    x = np.ascontiguousarray(a)
+    shape = x.shape
+    outer, inner = math.prod(shape[:d]), math.prod(shape[d + 1:])
+    out_shape = shape[:d] + (1,) + shape[d + 1:] if keepdim else shape[:d] + shape[d + 1:]
+    values = np.empty(out_shape, x.dtype)
+    indices = np.empty(out_shape, np.int64)
+    _rw.extreme_along(x.reshape(outer, shape[d], inner), values.reshape(outer, inner),
+                      indices.reshape(outer, inner), largest)
+    return values, indices
 
 
 def _extreme_dim_grad(ctx, g, _gi=None):
@@ -574,6 +612,8 @@ register("logsumexp(Tensor self, int[1] dim, bool keepdim=False) -> Tensor", imp
 # ------------------------------------------------------------------ softmax
 
 def _softmax(a, dim, dtype, log: bool):
+    if dtype is None and a.dtype == _F32 and a.ndim and a.size:
+        return softmax_f32(a, wrap_dim(dim, a.ndim), log)
     op = "log_softmax" if log else "softmax"
     if dtype is not None:
         a = a.astype(dtype.np)
@@ -583,7 +623,24 @@ def _softmax(a, dim, dtype, log: bool):
         wrap_dim(dim, 0)
         return np.asarray(np.zeros((), a.dtype) if log else np.ones((), a.dtype))
     d = wrap_dim(dim, a.ndim)
+    if a.dtype == _F32 and a.size:
+        return softmax_f32(a, d, log)
     return _rk.log_softmax(a, d) if log else _rk.softmax(a, d)
+
+
+def softmax_f32(a: np.ndarray, d: int, log: bool) -> np.ndarray:
+    """Softmax of a non-empty float32 array along axis ``d``: one compiled call, one pass over
+    memory (each row stays in cache between its max, exp and scale loops)."""
+    x = a if a.flags.c_contiguous else np.ascontiguousarray(a)
+    out = np.empty_like(x)
+    n = x.shape[d]
+    if d == x.ndim - 1:
+        rows, out_rows = (x, out) if x.ndim == 2 else (x.reshape(-1, n), out.reshape(-1, n))
+        _rw.softmax_lastdim_f32(rows, out_rows, log)
+    else:
+        inner = math.prod(x.shape[d + 1:])
+        _rw.softmax_inner_f32(x.reshape(-1, n, inner), out.reshape(-1, n, inner), log)
+    return out
 
 
 def _softmax_grad(ctx, g):
