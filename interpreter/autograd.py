@@ -114,19 +114,39 @@ class Node:
     ``edges[i]`` is None (no gradient flows to parameter i), an ``(node, output_nr)`` pair, or
     for a ``Tensor[]`` parameter a list of such pairs. ``input_meta[i]`` is the shape and dtype
     the gradient for parameter i must take.
+
+    The ``ctx`` is either given, or built on first use from ``saved`` by ``ctx_from_saved``
+    (installed by the runtime, which owns Tensor creation): recording then stores the arrays and
+    versions it needs and makes no Tensor objects, which is most of the cost of recording an op
+    on small tensors.
     """
 
-    __slots__ = ("op", "ctx", "edges", "input_meta", "out_meta", "retained", "released",
-                 "__weakref__")
+    __slots__ = ("op", "_ctx", "saved", "edges", "input_meta", "out_meta", "retained",
+                 "released", "__weakref__")
+    ctx_from_saved = None
 
-    def __init__(self, op, ctx, edges, input_meta, out_meta):
+    def __init__(self, op, ctx, edges, input_meta, out_meta, saved=None):
         self.op = op
-        self.ctx = ctx
+        self._ctx = ctx
+        self.saved = saved
         self.edges = edges
         self.input_meta = input_meta
         self.out_meta = out_meta  # per output: (shape, dtype np)
         self.retained = None  # output_nr -> tensor with retain_grad()
         self.released = False
+
+    @property
+    def ctx(self):
+        ctx = self._ctx
+        if ctx is None and self.saved is not None:
+            ctx = self._ctx = self.ctx_from_saved()
+            self.saved = None
+        return ctx
+
+    @ctx.setter
+    def ctx(self, ctx) -> None:
+        self._ctx = ctx
+        self.saved = None
 
     def name(self) -> str:
         return _camel(self.op.name) + "Backward0"
@@ -162,7 +182,8 @@ class Node:
         return list(out)
 
     def release(self) -> None:
-        self.ctx = None
+        self._ctx = None
+        self.saved = None
         self.released = True
 
 

@@ -23,7 +23,7 @@ from ..jit.ops import autograd_ops, registry
 from ..jit.ops.dispatch import bind_arguments, no_match_message, resolve, _convert
 from ..jit.ops.registry import INPLACE, NONDIFFERENTIABLE, VIEW, Handler, OpDef
 from . import autograd
-from .autograd import Ctx, FunctionNode, Node, edge_of, grad_accumulator
+from .autograd import AccumulateGrad, Ctx, FunctionNode, Node, edge_of, grad_accumulator
 
 _NP_TO_DTYPE = {d.np: d for d in dtypes.ALL}
 for _d in dtypes.ALL:
@@ -244,7 +244,7 @@ class RuntimeHandler(Handler):
             result._requires_grad = False
             result._grad_fn = None
             if needs_grad and autograd._grad_enabled and not plan.nondiff:
-                _record(op, args, (result,), result)
+                _record_by_value(op, plan, args, result)
             return result
         needs_grad = False
         for i in plan.tensor_idx:
@@ -371,6 +371,67 @@ def _record(op: OpDef, args: tuple, results, packed) -> None:
     else:
         out = _saved(packed)
     node.ctx = Ctx(op, tuple(saved_args), out)
+
+
+def _record_by_value(op: OpDef, plan: _Plan, args: tuple, result) -> None:
+    """:func:`_record` for an op that takes its tensors by value and makes one fresh tensor
+    (``plan.fast``). The ctx's aliases are made only if backward runs: the node keeps each
+    tensor argument's array and version counter, as read now (:func:`_ctx_from_saved`)."""
+    data = result._data
+    if data.dtype.kind != "f":
+        return
+    edges = [None] * len(args)
+    metas = [None] * len(args)
+    saved = []
+    for i in plan.tensor_idx:
+        a = args[i]
+        if a is not None:
+            d = a._data
+            if a._requires_grad:
+                fn = a._grad_fn
+                edges[i] = (fn, a._output_nr) if fn is not None else (grad_accumulator(a), 0)
+                metas[i] = (d.shape, d.dtype)
+            v = a._version
+            saved.append((i, d, v, v[0]))
+    result._grad_fn = Node(op, None, edges, metas, [(data.shape, data.dtype)],
+                           (args, saved, data, result._version))
+    result._requires_grad = True
+
+
+def _alias_of_saved(data, version: list, saved_version: int, edge, base):
+    """What :func:`_saved` would have made of a tensor with this array, version and edge."""
+    a = _new(_Tensor)
+    a._data = data
+    a._version = version
+    a._saved_version = saved_version
+    if edge is None:
+        a._requires_grad = False
+        a._grad_fn = None
+    else:
+        a._requires_grad = True
+        node, nr = edge
+        if type(node) is AccumulateGrad:
+            a._grad_fn = None
+            a._grad_acc = node
+        else:
+            a._grad_fn = node
+            if nr:
+                a._output_nr = nr
+    if base is not None:
+        a._base = base
+    return a
+
+
+def _ctx_from_saved(node):
+    args, saved, out_data, out_version = node.saved
+    ctx_args = list(args)
+    for i, data, version, saved_version in saved:
+        ctx_args[i] = _alias_of_saved(data, version, saved_version, node.edges[i], args[i]._base)
+    out = _alias_of_saved(out_data, out_version, 0, (node, 0), None)
+    return Ctx(node.op, tuple(ctx_args), out)
+
+
+Node.ctx_from_saved = _ctx_from_saved
 
 
 def _snapshot(t):
@@ -546,41 +607,43 @@ def call_cached(key_name: str, candidates: Callable[[], list], args: tuple, kwar
             if not kwargs:
                 fe = _fast_entry(op, types, inplace_ok=True)
                 if fe is not None:
-                    fast = (fe[0], fe[1], _plans[op].tensor_idx, _plans[op].inplace)
+                    fast = (fe[0], fe[1], op, _plans[op])
             _cache[key] = (op, binder, fast)
     return _handlers[-1].process(op, tuple(bound))
 
 
 def _run_fast(fast: tuple, args: tuple):
-    """A cached all-positional call on plain tensors, or None to take the handler's path."""
-    impl, tail, tensor_idx, inplace = fast
+    """A cached all-positional call on tensors passed by value (recording its autograd node
+    directly), or None to take the handler's path."""
+    impl, tail, op, plan = fast
     raw = list(args)
-    for i in tensor_idx:
+    needs_grad = False
+    for i in plan.tensor_idx:
         a = raw[i]
         if a is not None:
-            if a._requires_grad or a._saved_version is not None:
+            if a._saved_version is not None:
                 return None
+            if a._requires_grad:
+                needs_grad = True
             raw[i] = a._data
+    if needs_grad and plan.inplace:  # in-place recording checks leaves and views
+        return None
     try:
         out = impl(*raw, *tail)
     except Exception:
         # the handler's path runs it again and translates the failure (in-place kernels check
         # shapes and dtypes before they write)
         return None
-    if inplace:
+    if plan.inplace:
         self_t = args[0]
         self_t._version[0] += 1
         return self_t
-    first = args[tensor_idx[0]] if tensor_idx else None
+    first = args[plan.tensor_idx[0]] if plan.tensor_idx else None
     if first is not None and out is first._data:
         return first
-    if type(out) is not np.ndarray:
-        out = np.asarray(out)
-    t = _new(_Tensor)
-    t._data = out
-    t._version = [0]
-    t._requires_grad = False
-    t._grad_fn = None
+    t = wrap(out if type(out) is np.ndarray else np.asarray(out))
+    if needs_grad and autograd._grad_enabled and not plan.nondiff:
+        _record_by_value(op, plan, args + tail, t)
     return t
 
 
@@ -632,26 +695,30 @@ def _learn_binary(fast: dict, candidates: Callable[[], list], a, b) -> None:
             if bind_arguments(op, args, {}) is not None:
                 fe = _fast_entry(op, (type(a), type(b)))
                 if fe is not None:
-                    entry = (fe[0], fe[1], 1 in _plans[op].tensor_idx)
+                    plan = _plans[op]
+                    entry = (fe[0], fe[1], 1 in plan.tensor_idx, op, plan, plan.nondiff)
                 break
     fast[type(b)] = entry
 
 
 def binary_operator(key_name: str, candidates: Callable[[], list]):
     """``self <op> other`` for a Tensor ``self``: NotImplemented when no overload matches."""
-    fast: dict = {}  # type(other) -> (impl, defaults, other is a tensor) or False
+    # type(other) -> (impl, defaults, other is a tensor, op, plan, op is nondifferentiable),
+    # or False
+    fast: dict = {}
 
     def op(self, other):
         e = fast.get(type(other))
-        if e and _handlers[-1] is HANDLER and not self._requires_grad \
-                and self._saved_version is None:
-            impl, tail, tensor_other = e
+        if e and _handlers[-1] is HANDLER and self._saved_version is None:
+            impl, tail, tensor_other, opdef, plan, nondiff = e
             if tensor_other:
-                if other._requires_grad or other._saved_version is not None:
+                if other._saved_version is not None:
                     return try_call_cached(key_name, candidates, self, other)
                 y = other._data
+                needs_grad = self._requires_grad or other._requires_grad
             else:
                 y = other
+                needs_grad = self._requires_grad
             x = self._data
             try:
                 out = impl(x, y, *tail)
@@ -659,13 +726,9 @@ def binary_operator(key_name: str, candidates: Callable[[], list]):
                 return try_call_cached(key_name, candidates, self, other)
             if out is x:
                 return self
-            if type(out) is not np.ndarray:
-                out = np.asarray(out)
-            t = _new(_Tensor)
-            t._data = out
-            t._version = [0]
-            t._requires_grad = False
-            t._grad_fn = None
+            t = wrap(out if type(out) is np.ndarray else np.asarray(out))
+            if needs_grad and autograd._grad_enabled and not nondiff:
+                _record_by_value(opdef, plan, (self, other, *tail), t)
             return t
         if e is None:
             _learn_binary(fast, candidates, self, other)
@@ -673,36 +736,84 @@ def binary_operator(key_name: str, candidates: Callable[[], list]):
     return op
 
 
+def _learn_method(fast: dict, candidates: Callable[[], list], what: str, self, other) -> None:
+    types = (type(self), type(other))
+    entry = False
+    if _cacheable(types):
+        try:
+            op, _ = resolve(candidates(), (self, other), {}, what)
+        except Exception:  # the general path raises it with the caller's arguments
+            op = None
+        fe = _fast_entry(op, types, inplace_ok=True) if op is not None else None
+        if fe is not None:
+            plan = _plans[op]
+            entry = (fe[0], fe[1], 1 in plan.tensor_idx, op, plan, plan.nondiff, plan.inplace)
+    fast[types] = entry
+
+
 def unary_method(key_name: str, what: str, candidates: Callable[[], list]):
-    """``self.name(...)``; without arguments, the fast path above."""
-    fast: dict = {}  # type(self) -> (impl, defaults) or False
+    """``self.name(...)``; without arguments or with one positional argument, fast paths that
+    skip the handler (and record autograd nodes directly) like :func:`binary_operator`'s."""
+    fast: dict = {}  # type(self) -> (impl, defaults, op, plan, op is nondifferentiable) or False
+    # (type(self), type(other)) -> (impl, defaults, other is a tensor, op, plan,
+    # op is nondifferentiable, op is in-place), or False
+    fast_binary: dict = {}
 
     def method(self, *args, **kwargs):
-        if args or kwargs:
+        if kwargs or len(args) > 1:
             return call_cached(what, candidates, (self,) + args, kwargs, what)
+        if args:
+            other = args[0]
+            e = fast_binary.get((type(self), type(other)))
+            if e and _handlers[-1] is HANDLER and self._saved_version is None:
+                impl, tail, tensor_other, opdef, plan, nondiff, inplace = e
+                if tensor_other:
+                    if other._saved_version is not None:
+                        return call_cached(what, candidates, (self, other), kwargs, what)
+                    y = other._data
+                    needs_grad = self._requires_grad or other._requires_grad
+                else:
+                    y = other
+                    needs_grad = self._requires_grad
+                if inplace and needs_grad:  # in-place recording checks leaves and views
+                    return call_cached(what, candidates, (self, other), kwargs, what)
+                x = self._data
+                try:
+                    out = impl(x, y, *tail)
+                except Exception:
+                    return call_cached(what, candidates, (self, other), kwargs, what)
+                if inplace:
+                    self._version[0] += 1
+                    return self
+                if out is x:
+                    return self
+                t = wrap(out if type(out) is np.ndarray else np.asarray(out))
+                if needs_grad and autograd._grad_enabled and not nondiff:
+                    _record_by_value(opdef, plan, (self, other, *tail), t)
+                return t
+            if e is None:
+                _learn_method(fast_binary, candidates, what, self, other)
+            return call_cached(what, candidates, (self, other), kwargs, what)
         e = fast.get(type(self))
-        if e and _handlers[-1] is HANDLER and not self._requires_grad \
-                and self._saved_version is None:
+        if e and _handlers[-1] is HANDLER and self._saved_version is None:
+            impl, tail, opdef, plan, nondiff = e
             x = self._data
             try:
-                out = e[0](x, *e[1])
+                out = impl(x, *tail)
             except Exception:
                 out = None
             else:
                 if out is x:
                     return self
-                if type(out) is not np.ndarray:
-                    out = np.asarray(out)
-                t = _new(_Tensor)
-                t._data = out
-                t._version = [0]
-                t._requires_grad = False
-                t._grad_fn = None
+                t = wrap(out if type(out) is np.ndarray else np.asarray(out))
+                if self._requires_grad and autograd._grad_enabled and not nondiff:
+                    _record_by_value(opdef, plan, (self, *tail), t)
                 return t
         op, bound = resolve_unary(fast_cache, key_name, candidates, self)
         if e is None:
             fe = _fast_entry(op, (type(self),)) if _cacheable((type(self),)) else None
-            fast[type(self)] = fe if fe is not None else False
+            plan = _plans[op]
+            fast[type(self)] = (*fe, op, plan, plan.nondiff) if fe is not None else False
         return _handlers[-1].process(op, bound)
 
     fast_cache: dict = {}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from functools import partial
 
 import numpy as np
 
@@ -108,27 +109,46 @@ def _same_kind_operand(self: np.ndarray, other) -> bool:
         and self.dtype != _BOOL and (type(other) is not int or self.dtype.kind == "f")
 
 
-def _fast_ufunc(ufunc):
-    """``self.op_(other)`` straight into ``self`` when no cast or broadcast of ``self`` is needed."""
-    def fast(self, other, alpha=1):
-        if alpha != 1 or not _same_kind_operand(self, other):
-            return False
-        ufunc(self, other, out=self)
-        return True
-    return fast
+def _fast_ufunc(ufunc, impl):
+    """``self.op_(other)``: straight into ``self`` when no cast or broadcast of ``self`` is
+    needed, else computed out of place and copied in."""
+    def inplace_impl(self, other, *alpha):
+        if (not alpha or alpha[0] == 1) and _same_kind_operand(self, other):
+            ufunc(self, other, out=self)
+            return self
+        return _copy_into(self, impl(self, other, *alpha))
+    return inplace_impl
 
 
-def _fast_div(self, other, *mode):
-    if mode and mode[0] is not None or self.dtype.kind != "f" or not _same_kind_operand(self, other):
-        return False
-    np.true_divide(self, other, out=self)
-    return True
+def _fast_div(impl):
+    def inplace_impl(self, other, *mode):
+        if (not mode or mode[0] is None) and self.dtype.kind == "f" \
+                and _same_kind_operand(self, other):
+            np.true_divide(self, other, out=self)
+            return self
+        return _copy_into(self, impl(self, other, *mode))
+    return inplace_impl
 
 
-_FAST_INPLACE = {
-    "add.Tensor": _fast_ufunc(np.add), "add.Scalar": _fast_ufunc(np.add),
-    "sub.Tensor": _fast_ufunc(np.subtract), "sub.Scalar": _fast_ufunc(np.subtract),
-    "mul.Tensor": _fast_ufunc(np.multiply), "mul.Scalar": _fast_ufunc(np.multiply),
+def _copy_into(self: np.ndarray, result: np.ndarray) -> np.ndarray:
+    _check_cast(result, self)
+    np.copyto(self, result, casting="unsafe")
+    return self
+
+
+def _copy_inplace(impl):
+    def inplace_impl(self, *rest):
+        return _copy_into(self, impl(self, *rest))
+    return inplace_impl
+
+
+# qualified name -> (out-of-place impl -> in-place impl); the rest compute and copy in
+_INPLACE_KERNELS = {
+    "add.Tensor": partial(_fast_ufunc, np.add), "add.Scalar": partial(_fast_ufunc, np.add),
+    "sub.Tensor": partial(_fast_ufunc, np.subtract),
+    "sub.Scalar": partial(_fast_ufunc, np.subtract),
+    "mul.Tensor": partial(_fast_ufunc, np.multiply),
+    "mul.Scalar": partial(_fast_ufunc, np.multiply),
     "div.Tensor": _fast_div, "div.Scalar": _fast_div,
 }
 
@@ -139,17 +159,7 @@ def register_inplace(qualified_name: str, inplace_name: str | None = None, **ove
     name = inplace_name or op.name + "_"
     text = op.schema.text
     text = name + text[len(op.name):]
-    impl = op.impl
-    fast = _FAST_INPLACE.get(op.qualified_name)
-
-    def inplace_impl(self, *rest):
-        if fast is not None and fast(self, *rest):
-            return self
-        result = impl(self, *rest)
-        _check_cast(result, self)
-        np.copyto(self, result, casting="unsafe")
-        return self
-
+    inplace_impl = _INPLACE_KERNELS.get(op.qualified_name, _copy_inplace)(op.impl)
     tags = (set(op.tags) - {NONDIFFERENTIABLE}) | {INPLACE} if op.grad else set(op.tags) | {INPLACE}
     return register(text, impl=inplace_impl, grad=op.grad, tags=tags, method=True,
                     scalar_expr=op.scalar_expr, namespaces=overrides.get("namespaces", ()),
@@ -485,7 +495,9 @@ def _unary(name, impl, grad, expr, *, method=True, nondiff=False, namespaces=T):
 
 def _float_fn(ufunc):
     def impl(a):
-        return ufunc(_to_float(a))
+        if a.dtype.kind != "f":
+            a = a.astype(_F32)
+        return ufunc(a)
     return impl
 
 
@@ -523,10 +535,10 @@ _unary("sign", _sign, _zero_grad, "sign(a)")
 _unary("sgn", _sign, _zero_grad, "sign(a)")
 _unary("square", lambda a: np.square(a.astype(np.int64) if a.dtype == _BOOL else a),
        lambda ctx, g: (g * 2 * ctx.args[0],), "a * a")
-_unary("exp", _float_fn(np.exp), lambda ctx, g: (g * ctx.out,), "exp(a)")
+_unary("exp", _float_fn(K.exp), lambda ctx, g: (g * ctx.out,), "exp(a)")
 _unary("exp2", _float_fn(np.exp2), lambda ctx, g: (g * ctx.out * _LN2,), "exp2(a)")
 _unary("expm1", _float_fn(np.expm1), lambda ctx, g: (g * (ctx.out + 1),), "expm1(a)")
-_unary("log", _float_fn(np.log), lambda ctx, g: (g / ctx.args[0],), "log(a)")
+_unary("log", _float_fn(K.log), lambda ctx, g: (g / ctx.args[0],), "log(a)")
 _unary("log2", _float_fn(np.log2), lambda ctx, g: (g / (ctx.args[0] * _LN2),), "log2(a)")
 _unary("log10", _float_fn(np.log10), lambda ctx, g: (g / (ctx.args[0] * _LN10),), "log10(a)")
 _unary("log1p", _float_fn(np.log1p), lambda ctx, g: (g / (ctx.args[0] + 1),), "log1p(a)")
@@ -544,7 +556,7 @@ _unary("arccos", _float_fn(np.arccos), lambda ctx, g: (-g * (1 - ctx.args[0] * c
 _unary("arctan", _float_fn(np.arctan), lambda ctx, g: (g / (ctx.args[0] * ctx.args[0] + 1),), "atan(a)")
 _unary("sinh", _float_fn(np.sinh), lambda ctx, g: (g * ctx.args[0].cosh(),), "sinh(a)")
 _unary("cosh", _float_fn(np.cosh), lambda ctx, g: (g * ctx.args[0].sinh(),), "cosh(a)")
-_unary("tanh", _float_fn(np.tanh), lambda ctx, g: (g * (1 - ctx.out * ctx.out),), "tanh(a)")
+_unary("tanh", _float_fn(K.tanh), lambda ctx, g: (g * (1 - ctx.out * ctx.out),), "tanh(a)")
 _unary("sigmoid", _float_fn(K.sigmoid), lambda ctx, g: (g * ctx.out * (1 - ctx.out),),
        "1 / (1 + exp(-a))")
 _unary("erf", _float_fn(K.erf),
@@ -565,8 +577,21 @@ def _frac(a):
 
 _unary("frac", _frac, lambda ctx, g: (g,), "a - trunc(a)")
 _unary("reciprocal", _float_fn(np.reciprocal), lambda ctx, g: (-g * ctx.out * ctx.out,), "1 / a")
-_unary("relu", lambda a: np.maximum(a, 0) if a.dtype != _BOOL else a.copy(),
-       lambda ctx, g: (g * (ctx.out > 0),), "maximum(a, 0)")
+_ZERO_ARRAYS: dict = {}
+
+
+def _relu(a):
+    if a.dtype == _BOOL:
+        return a.copy()
+    # a 0-d zero of the same dtype: NumPy converts a Python 0 on every call, which costs more
+    # than the whole maximum on a small tensor
+    zero = _ZERO_ARRAYS.get(a.dtype)
+    if zero is None:
+        zero = _ZERO_ARRAYS[a.dtype] = np.zeros((), a.dtype)
+    return np.maximum(a, zero)
+
+
+_unary("relu", _relu, lambda ctx, g: (g * (ctx.out > 0),), "maximum(a, 0)")
 _unary("silu", _float_fn(K.silu), lambda ctx, g: (g * _silu_grad(ctx.args[0]),), "a / (1 + exp(-a))",
        namespaces=(Namespace.TORCH, Namespace.FUNCTIONAL))
 
@@ -595,10 +620,11 @@ register("round.decimals(Tensor self, *, int decimals) -> Tensor", impl=_round_d
 
 
 def _gelu(a, approximate="none"):
-    if approximate not in ("none", "tanh"):
-        raise RuntimeError(f"approximate argument must be either none or tanh.")
-    x = _to_float(a)
-    return K.gelu_tanh(x) if approximate == "tanh" else K.gelu(x)
+    if approximate == "none":
+        return K.gelu(_to_float(a))
+    if approximate == "tanh":
+        return K.gelu_tanh(_to_float(a))
+    raise RuntimeError("approximate argument must be either none or tanh.")
 
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -818,6 +844,9 @@ register("lerp.Tensor(Tensor self, Tensor end, Tensor weight) -> Tensor", impl=_
 
 
 def _where(cond, a, b):
+    if (cond.dtype == _BOOL and type(a) is np.ndarray and type(b) is np.ndarray
+            and a.dtype == b.dtype):
+        return np.where(cond, a, b)
     if cond.dtype != _BOOL:
         if cond.dtype == np.uint8:
             cond = cond.astype(_BOOL)

@@ -20,14 +20,13 @@ def _make_function(name: str):
 
     what = f"torch.nn.functional.{name}"
 
-    def plain(*args, **kwargs):
-        return _runtime.call_cached(what, candidates, args, kwargs, what)
-
     def fn(*args, **kwargs):
-        if _inplace_requested(candidates(), args, kwargs):
-            out = plain(args[0].clone(), *args[1:], **kwargs)
+        # ``inplace`` follows the input, so a lone positional argument cannot request it
+        if (kwargs or len(args) > 1) and _inplace_requested(candidates(), args, kwargs):
+            out = _runtime.call_cached(what, candidates, (args[0].clone(),) + args[1:], kwargs,
+                                       what)
             return args[0].copy_(out)
-        return plain(*args, **kwargs)
+        return _runtime.call_cached(what, candidates, args, kwargs, what)
 
     fn.__name__ = name
     fn.__qualname__ = name
