@@ -8,6 +8,10 @@ for reference. Every variant is pre-warmed (compiled and called once), then the 
 interleaved for ``--repeat`` rounds; the table gives medians and ratios from this one run.
 
     python bench/scalar.py [--n-collatz N] [--n-integral N] [--repeat R] [--no-interpreter]
+                           [--cpu-time]
+
+``--cpu-time`` times with the process's CPU time instead of the wall clock: every variant is
+single-threaded here, so on a shared machine it leaves out the time others' processes ran.
 """
 from __future__ import annotations
 
@@ -52,10 +56,10 @@ def integral_sin(n: int) -> float:
 """
 
 
-def timed(fn: Callable, arg) -> float:
-    t0 = time.perf_counter()
+def timed(fn: Callable, arg, clock: Callable = time.perf_counter) -> float:
+    t0 = clock()
     fn(arg)
-    return time.perf_counter() - t0
+    return clock() - t0
 
 
 def fmt(t) -> str:
@@ -121,7 +125,10 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--no-interpreter", action="store_true",
                     help="skip the interpreted reference (the slowest column)")
+    ap.add_argument("--cpu-time", action="store_true",
+                    help="process CPU time instead of wall time (for a shared machine)")
     args = ap.parse_args()
+    clock = time.process_time if args.cpu_time else time.perf_counter
     units = variants(not args.no_interpreter)
     compile_s = units.pop("_compile_s")
     cases = [("collatz steps summed over 1..n", "collatz_total", args.n_collatz),
@@ -142,11 +149,12 @@ def main() -> None:
             for k in names:
                 if k == "ts interpreter" and len(times[k]) >= 1:
                     continue  # one run is enough to show the scale
-                times[k].append(timed(fns[k], n))
+                times[k].append(timed(fns[k], n, clock))
         results[(label, n)] = {k: statistics.median(v) for k, v in times.items()}
     print(f"tensorscript compile (parse .. passes, all functions): {fmt(compile_s)}; "
           f"Numba compiles or loads each region on its first call (pre-warmed here)")
-    print(f"medians of {args.repeat} interleaved rounds (the interpreter: one run)")
+    print(f"medians of {args.repeat} interleaved rounds (the interpreter: one run), "
+          f"{'process CPU' if args.cpu_time else 'wall'} time")
     header = f"{'benchmark':<44} " + " ".join(f"{k:>14}" for k in names)
     header += f" {'vs CPython':>11} {'vs torch.jit':>13}"
     print(header)

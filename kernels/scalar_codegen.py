@@ -2,10 +2,11 @@
 
 ``translate(params, nodes, returns, name)`` turns a region of the IR (its parameters, its nodes
 in order, nested ``If``/``Loop`` blocks included, and the values it returns) into the Python
-source of a module holding one ``@njit`` function; ``load(kernel)`` puts that module into the
-shared on-disk kernel cache (``kernels/cache.py``) and compiles it (``cache=True``, so a second
-process loads the machine code instead of compiling again). The IR is read by shape only (node kinds are the IR's
-``prim::`` names, ops are looked up by their registry qualified name), so this module imports
+source of a module holding one ``@njit`` function (two for sin and cos, see ``translate``);
+``load(kernel)`` puts that module into the shared on-disk kernel cache (``kernels/cache.py``)
+and compiles it (``cache=True``, so a second process loads the machine code instead of
+compiling again). The IR is read by shape only (node kinds are the IR's ``prim::`` names, ops
+are looked up by their registry qualified name), so this module imports
 nothing above ``kernels``.
 
 Semantics are TorchScript's, as the registry's reference impls compute them (``jit/ops/scalars.py``,
@@ -20,7 +21,12 @@ Semantics are TorchScript's, as the registry's reference impls compute them (``j
   and ``x // -1`` is emitted as a negation, because LLVM's division traps on ``INT64_MIN // -1``;
 - float arithmetic never raises (``error_model='numpy'``: division by zero gives inf or nan), and
   float ``//``/``%`` are ``floor(a / b)`` and ``fmod(b + fmod(a, b), b)`` as in TorchScript;
-- math functions are the C library's (nan or inf outside their domain), as the reference impls.
+- math functions are the C library's (nan or inf outside their domain), as the reference impls,
+  but for sin and cos in counted loops: ``fastmath64``'s inlined polynomials, within an ulp of
+  libm, which a loop can vectorize (libm's own results where an argument is beyond 1.6e6,
+  inf or nan);
+- float sums round each ``+=`` in order, as interpreted: loops are vectorized only with the
+  additions kept in order (``_ordered_reductions``), never reassociated.
 
 A failure inside the function (a zero divisor, a ``raise``, an ``assert``) returns early with an
 error code: the function returns ``(code, *outputs)``, ``code`` 0 on success, ``k > 0`` for the
@@ -31,8 +37,14 @@ from __future__ import annotations
 
 import hashlib
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Optional
+
+from . import fastmath64
+
+_FASTMATH64_DIGEST = hashlib.sha256(Path(fastmath64.__file__).read_bytes()).hexdigest()[:24]
 
 # The IR's built-in node kinds this translator knows.
 CONSTANT = "prim::Constant"
@@ -79,6 +91,8 @@ class Rule:
     result: str
     checks: tuple = ()
     helpers: tuple = ()
+    # without a slow path: exact where ``_fm64.within_bound`` holds for the operand
+    bounded_expr: str = ""
 
 
 _NAN, _INF = math.nan, math.inf
@@ -93,8 +107,8 @@ TRANSLATIONS: dict[str, Rule] = {}
 
 
 def _rule(name: str, expr: str, params: tuple, result: str, checks: tuple = (),
-          helpers: tuple = ()) -> None:
-    TRANSLATIONS[name] = Rule(expr, params, result, checks, helpers)
+          helpers: tuple = (), bounded_expr: str = "") -> None:
+    TRANSLATIONS[name] = Rule(expr, params, result, checks, helpers, bounded_expr)
 
 
 _MIXED = (("float", (FLOAT, FLOAT)), ("int_float", (FLOAT, FLOAT)), ("float_int", (FLOAT, FLOAT)))
@@ -167,6 +181,12 @@ for _name in ("sqrt", "exp", "log", "log2", "log10", "log1p", "expm1", "sin", "c
               "erfc", "gamma", "lgamma", "degrees", "radians"):
     _rule(f"{_name}.int", f"math.{_name}({{0}})", (FLOAT,), FLOAT)
     _rule(f"{_name}.float", f"math.{_name}({{0}})", (FLOAT,), FLOAT)
+# libm's sin and cos are calls no loop around them can vectorize; fastmath64's branch-free
+# forms are inlined polynomials, within an ulp of libm below its bound
+for _name, _bounded in fastmath64.FUNCTIONS.items():
+    for _suffix in ("int", "float"):
+        _rule(f"{_name}.{_suffix}", f"math.{_name}({{0}})", (FLOAT,), FLOAT,
+              bounded_expr=f"_fm64.{_bounded}({{0}})")
 _rule("log.int_int", "(math.log({0}) / math.log({1}))", (FLOAT, FLOAT), FLOAT)
 _rule("log.float_float", "(math.log({0}) / math.log({1}))", (FLOAT, FLOAT), FLOAT)
 for _name, _expr in (("floor", "int(np.floor({0}))"), ("ceil", "int(np.ceil({0}))"),
@@ -266,6 +286,10 @@ def _isclose(a, b, rel_tol, abs_tol):
     diff = abs(b - a)
     return diff <= abs(rel_tol * b) or diff <= abs(rel_tol * a) or diff <= abs_tol
 ''',
+    # the digest puts fastmath64's source into the module's cache key
+    "_fm64": f"""
+from tensorscript.kernels import fastmath64 as _fm64  # sha256 {_FASTMATH64_DIGEST}
+""",
     "_range_length": '''
 @njit(inline="always", error_model="numpy")
 def _range_length(start, stop, step):
@@ -395,8 +419,19 @@ def _probe(fn: Callable, args: tuple) -> BaseException:
     return RuntimeError("the compiled code reported a failure the reference does not raise")
 
 
+# In a bounded translation, whether some operand was beyond fastmath64's bound
+_BEYOND = "beyond_bound"
+
+
 class _Translator:
-    def __init__(self, params: list, returns: list):
+    """``bounded_fallback``, when given, names the function of the same region translated
+    with libm's calls: this translation then uses the rules' ``bounded_expr`` (no branch in the
+    loop body, so LLVM can vectorize it), records in ``_BEYOND`` whether an operand was beyond
+    the bound, and hands the whole region to the fallback before it enters a loop or returns
+    once that happened. Only regions whose loops all have their trip count fixed on entry are
+    translated so: a value computed from a wrong result cannot keep a loop from ending."""
+
+    def __init__(self, params: list, returns: list, bounded_fallback: str = ""):
         self.names: dict = {}
         self.lines: list = []
         self.errors: list = []
@@ -406,6 +441,8 @@ class _Translator:
         for k, p in enumerate(params):
             self.names[p] = f"a{k}"
         self.counter = 0
+        self.args = ", ".join(f"a{k}" for k in range(len(params)))
+        self.bounded_fallback = bounded_fallback
 
     def kind(self, v) -> str:
         k = kind_of(v)
@@ -447,7 +484,13 @@ class _Translator:
         else:
             self.errors.append(site)
             code = len(self.errors)
+        self.leave_if_beyond_bound(depth)
         self.emit(depth, "return (" + ", ".join([str(code), *self.zeros]) + ",)")
+
+    def leave_if_beyond_bound(self, depth: int) -> None:
+        if self.bounded_fallback:
+            self.emit(depth, f"if {_BEYOND}:")
+            self.emit(depth + 1, f"return {self.bounded_fallback}({self.args})")
 
     # -------------------------------------------------------------- nodes
 
@@ -494,7 +537,13 @@ class _Translator:
                 self.fail(depth + 1, ErrorSite(node, exception=_probe(reference, check.probe)))
         self.helpers.update(rule.helpers)
         out = node.outputs[0]
-        expr = _convert(rule.expr.format(*operands), rule.result, self.kind(out))
+        template = rule.expr
+        if self.bounded_fallback and rule.bounded_expr:
+            template = rule.bounded_expr
+            self.helpers.add("_fm64")
+            beyond = f"not (abs({operands[0]}) < _fm64.REDUCTION_BOUND)"  # nan is beyond
+            self.emit(depth, f"{_BEYOND} = {_BEYOND} | ({beyond})")
+        expr = _convert(template.format(*operands), rule.result, self.kind(out))
         self.emit(depth, f"{self.name(out)} = {expr}")
 
     def if_(self, node, depth: int) -> None:
@@ -518,13 +567,14 @@ class _Translator:
             self.assign(depth, p, v)
         for o, p in zip(node.outputs, params):
             self.names[o] = self.name(p)
-        counted = _constant(trip)
-        forever = isinstance(counted, int) and counted >= _FOREVER
-        if _constant(cond) is True and _constant(body_cond) is True and not forever:
+        if _counted(node):
+            self.leave_if_beyond_bound(depth)
             self.emit(depth, f"for {self.name(index)} in range({self.ref(trip)}):")
             self.block(body.nodes, depth + 1)
             self.carry(params, results, depth + 1)
             return
+        trips = _constant(trip)
+        forever = isinstance(trips, int) and trips >= _FOREVER
         c = self.fresh("c")
         self.emit(depth, f"{c} = {self.ref(cond)}")
         use_index = not forever or bool(index.uses)
@@ -554,6 +604,23 @@ class _Translator:
             self.emit(depth, f"{self.name(p)} = {t}")
 
 
+def _counted(loop) -> bool:
+    """Whether a loop node runs a trip count fixed on entry (no condition, not a ``while``)."""
+    trip, cond = loop.inputs[0], loop.inputs[1]
+    body_cond = loop.blocks[0].returns[0]
+    trips = _constant(trip)
+    forever = isinstance(trips, int) and trips >= _FOREVER
+    return _constant(cond) is True and _constant(body_cond) is True and not forever
+
+
+def _can_bound(nodes: list) -> bool:
+    """Whether a region has a call with a bounded form, and only counted loops."""
+    every = [n for top in nodes for n in (top, *(m for b in top.blocks for m in b.walk()))]
+    if any(n.kind == LOOP and not _counted(n) for n in every):
+        return False
+    return any(getattr(rule_for(n), "bounded_expr", "") for n in every)
+
+
 def _specialize(rule: Rule, inputs: list) -> Rule:
     """Integer ``//`` and ``%`` by a constant other than 0 and -1 need neither the zero test
     nor the helper: Numba's operators already round toward negative infinity."""
@@ -574,29 +641,53 @@ def _constant(v):
 
 def translate(params: list, nodes: list, returns: list, name: str = "region") -> KernelSource:
     """The module source for a region: ``params`` and ``returns`` are Values, ``nodes`` the
-    region's top-level nodes in order. Raises Unsupported for anything without a translation."""
-    tr = _Translator(params, returns)
+    region's top-level nodes in order. Raises Unsupported for anything without a translation.
+
+    A region that calls sin or cos in counted loops only gets two functions: ``kernel``, with
+    fastmath64's branch-free forms, and ``kernel_exact``, with libm's calls, which ``kernel``
+    hands its arguments to when one of theirs was beyond the bound (see ``_Translator``).
+    Loops that may not end (``while``) keep libm's calls: a wrong value there could keep one
+    from ending, and a scalar loop gains little from the polynomials."""
+    fname = "kernel"
+    translations = [(fname, _Translator(params, returns))]
+    if _can_bound(nodes):
+        exact_name = f"{fname}_exact"
+        translations = [(exact_name, translations[0][1]),
+                        (fname, _Translator(params, returns, bounded_fallback=exact_name))]
+    tr = translations[0][1]
     param_kinds = [tr.kind(p) for p in params]
-    tr.block(nodes, 1)
-    tr.emit(1, "return (" + ", ".join(["0", *(tr.ref(v) for v in returns)]) + ",)")
     ret_types = ", ".join(["int64"] + [_NUMBA_TYPES[k] for k in tr.return_kinds])
     arg_types = ", ".join(_NUMBA_TYPES[k] for k in param_kinds)
-    args = ", ".join(f"a{k}" for k in range(len(params)))
-    fname = "kernel"
     header = [
+        # compiled under ``_ordered_reductions``: the line keeps machine code compiled
+        # without it, in older cache entries, from being loaded
+        "# float sums: vectorized in order",
         "import math",
         "import numpy as np",
         "from numba import njit",
         "from numba.types import Tuple, boolean, float64, int64",
     ]
-    helpers = [_HELPERS[h] for h in sorted(tr.helpers)]
-    body = [
-        f"# {name}",
-        f'@njit(Tuple(({ret_types},))({arg_types}), cache=True, error_model="numpy", nogil=True)',
-        f"def {fname}({args}):",
-        *tr.lines,
-    ]
-    source = "\n".join(header) + "\n" + "".join(helpers) + "\n\n" + "\n".join(body) + "\n"
+    helpers: set = set()
+    body = [f"# {name}"]
+    for function_name, translation in translations:
+        if translation.bounded_fallback:
+            translation.emit(1, f"{_BEYOND} = False")
+        translation.block(nodes, 1)
+        translation.leave_if_beyond_bound(1)
+        translation.emit(1, "return (" + ", ".join(
+            ["0", *(translation.ref(v) for v in returns)]) + ",)")
+        helpers.update(translation.helpers)
+        body += [
+            f'@njit(Tuple(({ret_types},))({arg_types}), cache=True, error_model="numpy", '
+            f'nogil=True)',
+            f"def {function_name}({translation.args}):",
+            *translation.lines,
+            "",
+        ]
+    # both translations visit the same nodes in the same order: their error codes agree
+    assert all(len(t.errors) == len(tr.errors) for _, t in translations)
+    source = ("\n".join(header) + "\n" + "".join(_HELPERS[h] for h in sorted(helpers))
+              + "\n\n" + "\n".join(body))
     key = hashlib.sha256(source.encode()).hexdigest()[:24]
     return KernelSource(fname, source, key, param_kinds, tr.return_kinds, tr.errors)
 
@@ -612,8 +703,27 @@ def load(kernel: KernelSource) -> Callable:
     fn = _loaded.get(kernel.key)
     if fn is None:
         from . import cache
-        fn = _loaded[kernel.key] = getattr(cache.load_module(kernel.source), kernel.name)
+        with _ordered_reductions():
+            module = cache.load_module(kernel.source)
+        fn = _loaded[kernel.key] = getattr(module, kernel.name)
     return fn
+
+
+@contextmanager
+def _ordered_reductions():
+    """LLVM vectorizes a loop that sums floats only if it may reorder the sum, which the
+    region may not (TorchScript rounds each ``+=`` in order) -- unless told to vectorize the
+    body and keep the additions in order, which is this option. LLVM's options are global:
+    it is set only while the region compiles, under the lock every Numba compilation takes."""
+    import llvmlite.binding as llvm
+    from numba.core.compiler_lock import global_compiler_lock
+
+    with global_compiler_lock:
+        llvm.set_option("", "-force-ordered-reductions=true")
+        try:
+            yield
+        finally:
+            llvm.set_option("", "-force-ordered-reductions=false")
 
 
 __all__ = ["TRANSLATIONS", "Rule", "Check", "KernelSource", "ErrorSite", "Unsupported",

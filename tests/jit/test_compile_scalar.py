@@ -480,3 +480,144 @@ def test_generated_programs_agree(generated, seed, a, b, x):
     on, off = generated
     assert regions(getattr(on, f"f{seed}"))
     assert_same(on, off, f"f{seed}", (a, b, x, 6))
+
+
+# ------------------------------------------------------------------ sin and cos
+
+TRIG = """
+import math
+
+def sin_cos_at(x: float, n: int) -> float:
+    s = 0.0
+    for i in range(n):
+        s = math.sin(x) + 0.0 * math.cos(x)
+    return s
+
+def cos_at(x: float, n: int) -> float:
+    c = 0.0
+    for i in range(n):
+        c = math.cos(x)
+    return c
+
+def sin_sum(x0: float, step: float, n: int) -> float:
+    s = 0.0
+    for i in range(n):
+        s += math.sin(x0 + i * step)
+    return s
+
+def inverse_sin_total(x0: float, step: float, n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += int(1.0 / math.sin(x0 + i * step))
+    return total
+
+def sin_until(x: float) -> int:
+    k = 0
+    while math.sin(x + k) < 0.99:
+        k += 1
+    return k
+"""
+
+
+@pytest.fixture(scope="module")
+def trig():
+    return compile_both(TRIG)
+
+
+def _ulps(got: float, want: float) -> float:
+    return abs(got - want) / math.ulp(want)
+
+
+@settings(max_examples=200)
+@given(x=st.floats(allow_nan=True, allow_infinity=True))
+def test_compiled_sin_and_cos_are_within_an_ulp_of_libm(trig, x):
+    from tensorscript.kernels import fastmath64 as fm64
+    on, _ = trig
+    for fn, ref in ((on.sin_cos_at, math.sin), (on.cos_at, math.cos)):
+        got = fn(x, 2)
+        if not math.isfinite(x):
+            assert math.isnan(got)
+        elif abs(x) >= fm64.REDUCTION_BOUND:  # rerun with libm's calls
+            assert got == ref(x)
+        else:
+            assert _ulps(got, ref(x)) <= 1.0, (fn, x)
+
+
+def _fold(x0: float, step: float, n: int, fn) -> float:
+    s = 0.0
+    for i in range(n):
+        s += fn(x0 + i * step)
+    return s
+
+
+@pytest.mark.parametrize("x0, step", [(0.0, 0.001), (-50.0, 0.37), (1.6e6, 1.0),
+                                      (1e7, 1.0), (1.0, 1e300)])
+def test_sums_add_in_order_and_huge_arguments_take_libm(trig, x0, step):
+    """The vectorized kernel rounds each ``+=`` in turn, as the interpreter does; a region
+    that met an argument beyond the bound is rerun with libm's calls."""
+    from tensorscript.kernels import fastmath64 as fm64
+    on, off = trig
+    n = 1000
+    got, want = on.sin_sum(x0, step, n), off.sin_sum(x0, step, n)
+    if abs(x0) + n * abs(step) < fm64.REDUCTION_BOUND:
+        assert got == _fold(x0, step, n, fm64.sin_reduced)
+        assert abs(got - want) <= 1e-15 * n * max(1.0, abs(want))
+    else:
+        assert got == want
+
+
+def test_a_result_beyond_the_bound_never_surfaces_as_an_error(trig):
+    # the branch-free sin gives 0.0 beyond the bound: 1 / 0.0 is inf and int(inf) fails;
+    # the kernel hands the region to its libm twin instead of reporting that
+    on, off = trig
+    for args in ((0.5, 0.25, 20), (1e300, 1.0, 3), (0.5, 1e7, 20)):
+        assert_same(on, off, "inverse_sin_total", args)
+    # sin(0.0) is 0.0 within the bound: the failure is real, and reported as interpreted
+    assert outcome(on.inverse_sin_total, (0.0, 1.0, 3))[0] == "error"
+    assert_same(on, off, "inverse_sin_total", (0.0, 1.0, 3))
+
+
+def test_while_loops_keep_libm(trig):
+    on, off = trig
+    (node,) = regions(on.sin_until)
+    source = CompiledRegion(node.attrs["subgraph"]).source
+    assert "math.sin(" in source and "_fm64" not in source
+    for x in (0.0, 2.0, 1e7 + 0.5):
+        assert_same(on, off, "sin_until", (x,))
+
+
+def test_counted_loops_use_the_branch_free_form(trig):
+    on, _ = trig
+    (node,) = regions(on.sin_sum)
+    source = CompiledRegion(node.attrs["subgraph"]).source
+    assert "def kernel_exact(" in source and "_fm64.sin_reduced(" in source
+
+
+def test_float_sums_vectorize_and_the_llvm_option_is_restored(monkeypatch, tmp_path):
+    import re
+
+    from numba import njit
+
+    from tensorscript.kernels import fastmath64 as fm64
+    monkeypatch.setenv("TENSORSCRIPT_CACHE_DIR", str(tmp_path))  # compile, do not load
+    on, _ = compile_both("""
+        import math
+        def f(n: int, h: float) -> float:
+            s = 0.0
+            for i in range(n):
+                s += math.sin(i * h) * 0.125
+            return s
+        """)
+    (node,) = regions(on.f)
+    fn = CompiledRegion(node.attrs["subgraph"]).compile()
+    packed = re.compile(r"\bv?(mul|add|fmadd\d+|fnmadd\d+|fmsub\d+)pd\b")
+    assert packed.search(fn.inspect_asm(fn.signatures[0]))
+
+    @njit(error_model="numpy")
+    def plain_sum(n):
+        s = 0.0
+        for i in range(n):
+            s += fm64.sin_reduced(i * 0.5)
+        return s
+    plain_sum(3)
+    assert not packed.search(plain_sum.inspect_asm(plain_sum.signatures[0]))
