@@ -23,7 +23,7 @@ sys.path.insert(0, HERE)
 from common import (RESULTS, environment, print_env, print_table, set_threads,  # noqa: E402
                     stream_bandwidth, write_json)
 
-ORDER = ["eager", "frontend", "interp", "fusion", "scalar", "memory", "train"]
+ORDER = ["eager", "frontend", "interp", "fusion", "scalar", "memory", "train", "mlp", "coldstart"]
 NOT_BENCHES = {"common", "run_all"}
 
 _DRIVER = r"""

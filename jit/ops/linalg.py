@@ -435,11 +435,21 @@ def _linear_grad(ctx, g):
     if w.dim() == 1:
         gx = g.unsqueeze(-1) * w
         gw = sum_to_shape(g.unsqueeze(-1) * x, w.shape)
+        gb = None if b is None else sum_to_shape(g, b.shape)
+        return gx, gw, gb
+    n_out, n_in = w.shape
+    gx = matmul_(g, w)
+    # Batch dims flattened into one, skipped when there is only one: on a small layer each
+    # op left out is a dispatch saved on every backward.
+    g_rows = g if g.dim() == 2 else g.reshape([-1, n_out])
+    x_rows = x if x.dim() == 2 else x.reshape([-1, n_in])
+    gw = matmul_(g_rows.t(), x_rows)
+    if b is None:
+        gb = None
+    elif tuple(b.shape) == (n_out,):
+        gb = g_rows.sum(0)
     else:
-        n_out, n_in = w.shape
-        gx = matmul_(g, w)
-        gw = matmul_(g.reshape([-1, n_out]).t(), x.reshape([-1, n_in]))
-    gb = None if b is None else sum_to_shape(g, b.shape)
+        gb = sum_to_shape(g, b.shape)
     return gx, gw, gb
 
 

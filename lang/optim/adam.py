@@ -67,7 +67,9 @@ class Adam(Optimizer):
                             grad = grad.add(p, alpha=wd)
                     exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
                     exp_avg.lerp_(grad, 1 - beta1)
-                    exp_avg_sq.mul_(beta2).add_(grad * grad, alpha=1 - beta2)
+                    # Scaled before the in-place add: add_(x, alpha=a) builds a scaled copy
+                    # and then copies the sum back, twice the memory traffic.
+                    exp_avg_sq.mul_(beta2).add_(grad * grad * (1 - beta2))
                     bias_correction1 = 1 - beta1 ** step
                     bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
                     step_size = lr / bias_correction1
@@ -77,7 +79,7 @@ class Adam(Optimizer):
                         denom = (max_sq.sqrt() / bias_correction2_sqrt).add_(eps)
                     else:
                         denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
-                    p.add_(exp_avg / denom, alpha=-step_size)
+                    p.sub_(exp_avg / denom * step_size)
         return loss
 
 

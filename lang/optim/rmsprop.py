@@ -51,7 +51,9 @@ class RMSprop(Optimizer):
                     if wd != 0:
                         grad = grad.add(p, alpha=wd)
                     square_avg = state["square_avg"]
-                    square_avg.mul_(alpha).add_(grad * grad, alpha=1 - alpha)
+                    # Scaled before the in-place ops: add_(x, alpha=a) builds a scaled copy and
+                    # then copies the sum back, twice the memory traffic.
+                    square_avg.mul_(alpha).add_(grad * grad * (1 - alpha))
                     if centered:
                         grad_avg = state["grad_avg"]
                         grad_avg.lerp_(grad, 1 - alpha)
@@ -62,9 +64,9 @@ class RMSprop(Optimizer):
                     if momentum > 0:
                         buf = state["momentum_buffer"]
                         buf.mul_(momentum).add_(grad / avg)
-                        p.add_(buf, alpha=-lr)
+                        p.sub_(buf * lr)
                     else:
-                        p.add_(grad / avg, alpha=-lr)
+                        p.sub_(grad / avg * lr)
         return loss
 
 

@@ -60,6 +60,19 @@ def test_linear_and_bilinear_gradcheck():
     gradcheck_module(nn.Bilinear(2, 3, 2).double(), rand(2, 2), rand(2, 3, seed=1))
 
 
+@pytest.mark.parametrize("batch", [(), (5,), (2, 3)])
+def test_linear_gradients_match_numpy_for_any_batch_rank(batch):
+    m = nn.Linear(4, 3).double()
+    x = rand(*batch, 4, seed=1).requires_grad_()
+    g = np.random.default_rng(2).standard_normal(batch + (3,))
+    m(x).backward(ts.tensor(g))
+    w = P(m.weight)
+    g_rows, x_rows = g.reshape(-1, 3), P(x).reshape(-1, 4)
+    np.testing.assert_allclose(P(x.grad), g @ w, rtol=1e-12)
+    np.testing.assert_allclose(P(m.weight.grad), g_rows.T @ x_rows, rtol=1e-12)
+    np.testing.assert_allclose(P(m.bias.grad), g_rows.sum(0), rtol=1e-12)
+
+
 def test_bilinear_forward():
     m = nn.Bilinear(2, 3, 4).double()
     assert tuple(m.weight.shape) == (4, 2, 3)

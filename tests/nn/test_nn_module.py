@@ -216,6 +216,17 @@ def test_forward_hooks():
     assert calls == [ts.Size([1, 2])]
 
 
+def test_hooks_replace_input_and_output_until_removed():
+    m = nn.Identity()
+    pre = m.register_forward_pre_hook(lambda mod, args: (args[0] * 2,))
+    post = m.register_forward_hook(lambda mod, args, out: out + 1)
+    assert m(ts.ones(2)).tolist() == [3.0, 3.0]
+    pre.remove()
+    assert m(ts.ones(2)).tolist() == [2.0, 2.0]
+    post.remove()
+    assert m(ts.ones(2)).tolist() == [1.0, 1.0]
+
+
 def test_buffers_without_persistence_and_buffer_marker():
     m = nn.Module()
     m.register_buffer("a", ts.ones(1), persistent=False)
