@@ -143,20 +143,25 @@ class PreparedGraph:
     # -------------------------------------------------------------- running
 
     def __call__(self, *args: Any) -> Any:
-        if len(args) != self.n_inputs:
-            raise TypeError(f"{self.name}() takes {self.n_inputs} arguments but {len(args)} were given")
+        return self.run_list(list(args))
+
+    def run_list(self, frame: list) -> Any:
+        """Run on the arguments in ``frame``, a list the graph takes over as its frame."""
+        if len(frame) != self.n_inputs:
+            raise TypeError(f"{self.name}() takes {self.n_inputs} arguments but {len(frame)} were given")
         if self.direct and len(_handlers) != 1:
-            return self.through_bind()(*args)
-        frame = [*args, *self._tail]
-        for slot, value in self._mutable_constants:
-            frame[slot] = _fresh(value)
+            return self.through_bind().run_list(frame)
+        frame += self._tail
+        if self._mutable_constants:
+            for slot, value in self._mutable_constants:
+                frame[slot] = _fresh(value)
         self.block.run(frame)
         if self._single:
             return frame[self._out0]
         outs = self.output_slots
         if not outs:
             return None
-        return tuple(frame[s] for s in outs)
+        return tuple([frame[s] for s in outs])
 
     def through_bind(self) -> "PreparedGraph":
         twin = self._twin

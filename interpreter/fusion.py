@@ -19,9 +19,19 @@ signature run op by op through the subgraph: results are always those of the unf
 The same happens whenever autograd must record (an input requires grad and grad mode is on) or
 a tracer is active, so gradients and traces see the individual ops.
 
+Groups of fewer than ``MIN_ELEMENTS`` elements run op by op too.
+
+A call costs a few microseconds around the kernel, so everything a signature fixes is decided
+when its plan is made: the previous call's plan is tried first by comparing shapes, strides
+and dtypes (no key is built or hashed), the kernel is called through the compiled entry for
+its argument types (``kernels.cache.compile_kernel``; no per-call typing by Numba's
+dispatcher), and each input is passed as it is, as a flat view, as a span over its strided
+elements or as a contiguous copy (negative strides), as its layout requires.
+
 Outputs are allocated by NumPy (which asks for huge pages on large buffers) and passed to the
-kernel; kernels never allocate. ``FusedGroup.run_arrays(..., out=...)`` writes into buffers the
-caller reuses.
+kernel; kernels never allocate. Where ``plan_memory`` marked the group, outputs of
+``memory.MIN_BYTES`` and more come from the caching allocator. ``FusedGroup.run_arrays(...,
+out=...)`` writes into buffers the caller reuses.
 """
 from __future__ import annotations
 
@@ -39,15 +49,18 @@ from ..jit.passes.fuse_pointwise import operand_names, reduction_info
 from ..kernels import cache as kcache
 from ..kernels import fusion as kf
 from . import autograd
+from . import memory
 from .executor import PreparedGraph, register_kind
 from .runtime import wrap
 
 PARALLEL_MIN = 1 << 18  # elements; below this a 2-thread barrier costs more than it saves
-# Below this many elements a group runs op by op: compiling its kernel (seconds with an empty
-# cache) would cost more than the kernel could ever save on tensors this small.
-MIN_ELEMENTS = int(os.environ.get("TENSORSCRIPT_FUSION_MIN_ELEMENTS", 1 << 14))
+# Below this many elements a group runs op by op. A kernel is compiled once per machine (the
+# disk cache keeps it), but that once is a fraction of a second to seconds, while tensors this
+# small mostly live in tests and set-up code that runs a handful of times. From 1K elements on,
+# one kernel call costs a few microseconds where the ops one by one cost several each.
+MIN_ELEMENTS = int(os.environ.get("TENSORSCRIPT_FUSION_MIN_ELEMENTS", 1 << 10))
 CHUNK = 1 << 15  # elements per parallel task of a flat pointwise kernel
-_FALLBACK = object()
+_NO_SCALARS: list = []
 _SCALAR_KIND = {bool: "bool", int: "int", float: "float"}
 _handlers = registry._handlers
 
@@ -72,10 +85,15 @@ class _Node:
 class FusedGroup:
     """A fusion group's subgraph, ready to run as generated kernels."""
 
-    def __init__(self, subgraph: G.Graph, program, direct: bool):
+    def __init__(self, subgraph: G.Graph, program, direct: bool, pooled: bool = False):
         self.subgraph = subgraph
         self.unfused = PreparedGraph(subgraph, program, direct)
         self.plans: dict = {}
+        # Calls mostly repeat the previous signature: its plan is checked before any key is built.
+        self._last: Optional[_Plan] = None
+        # Outputs of memory.MIN_BYTES and more come from the caching allocator (plan_memory
+        # marked the node), so repeated calls reuse pages instead of faulting in new ones.
+        self.pooled = pooled
         self.nodes: Optional[list] = self._analyze(subgraph) if _kernels_enabled() else None
         params = subgraph.inputs
         self.tensor_params = [i for i, p in enumerate(params) if p.type == T.TensorType]
@@ -133,46 +151,70 @@ class FusedGroup:
     # ---------------------------------------------------------------- running
 
     def __call__(self, *args):
-        if (self.nodes is None or len(_handlers) != 1
-                or autograd._grad_enabled and any(
-                    args[i]._requires_grad for i in self.tensor_params if args[i] is not None)):
+        return self.run(args)
+
+    def run(self, args):
+        """The group's outputs for its inputs ``args`` (Tensors and Python scalars)."""
+        if self.nodes is None or len(_handlers) != 1:
             return self.unfused(*args)
-        arrays = [args[i]._data for i in self.tensor_params]
-        scalars = [args[i] for i in self.scalar_params]
-        outs = self.run_arrays(arrays, scalars)
-        if outs is None:
+        tensor_params = self.tensor_params
+        if autograd._grad_enabled:
+            for i in tensor_params:
+                if args[i]._requires_grad:
+                    return self.unfused(*args)
+        arrays = [args[i]._data for i in tensor_params]
+        scalars = [args[i] for i in self.scalar_params] if self.scalar_params else _NO_SCALARS
+        plan = self._last  # _plan_for, inlined on the hot path
+        if plan is None or plan.signature != [(a.shape, a.strides, a.dtype) for a in arrays] \
+                or scalars and plan.scalar_types != [type(s) for s in scalars]:
+            plan = self._lookup(arrays, scalars)
+        launch = plan.launch
+        if launch is None:
             return self.unfused(*args)
+        outs = launch(arrays, scalars)
         if self.n_out == 1:
             return wrap(outs[0])
-        return tuple(wrap(o) for o in outs)
+        return tuple([wrap(o) for o in outs])
 
     def run_arrays(self, arrays: list, scalars: list, out: Optional[list] = None):
-        """Run on ndarrays (and Python scalars); None when this signature runs op by op."""
-        if max((a.size for a in arrays), default=0) < MIN_ELEMENTS:
+        """Run on ndarrays (and Python scalars), into ``out`` when given; None when this
+        signature runs op by op."""
+        plan = self._plan_for(arrays, scalars)
+        if plan.launch is None:
             return None
-        key = tuple((a.shape, a.strides, a.dtype.char) for a in arrays)
-        if scalars:
-            key += tuple(type(s) for s in scalars)
+        if out is not None:
+            return plan.launch_into(arrays, scalars, out)
+        return plan.launch(arrays, scalars)
+
+    def _plan_for(self, arrays: list, scalars: list) -> "_Plan":
+        plan = self._last
+        if plan is None or plan.signature != [(a.shape, a.strides, a.dtype) for a in arrays] \
+                or scalars and plan.scalar_types != [type(s) for s in scalars]:
+            plan = self._lookup(arrays, scalars)
+        return plan
+
+    def _lookup(self, arrays: list, scalars: list) -> "_Plan":
+        signature = [(a.shape, a.strides, a.dtype) for a in arrays]
+        scalar_types = [type(s) for s in scalars]
+        key = (*signature, *scalar_types)
         plan = self.plans.get(key)
         if plan is None:
-            try:
-                plan = self._plan(arrays, scalars)
-            except kf.Unsupported:
-                plan = _FALLBACK
-            except Exception:
-                plan = _FALLBACK
-            if plan is not _FALLBACK:
-                try:
-                    result = plan.first_run(arrays, scalars, out)
-                except Exception:
-                    plan = _FALLBACK
-                else:
-                    self.plans[key] = plan
-                    return result
-            self.plans[key] = plan
-        if plan is _FALLBACK:
-            return None
-        return plan.run(arrays, scalars, out)
+            plan = self.plans[key] = self._make_plan(arrays, scalars)
+            plan.signature, plan.scalar_types = signature, scalar_types
+        self._last = plan
+        return plan
+
+    def _make_plan(self, arrays: list, scalars: list) -> "_Plan":
+        """The plan for a new signature: compiled (or loaded) now, so the first call already
+        runs the kernel; a plan that runs op by op when anything stands in the way."""
+        if max((a.size for a in arrays), default=0) < MIN_ELEMENTS:
+            return _Plan.op_by_op()
+        try:
+            plan = self._plan(arrays, scalars)
+            plan.compile(arrays, scalars, self.pooled)
+        except Exception:  # kf.Unsupported, or a kernel Numba cannot type: the ops run instead
+            return _Plan.op_by_op()
+        return plan
 
     # ---------------------------------------------------------------- planning
 
@@ -252,9 +294,10 @@ class FusedGroup:
             else:
                 raise kf.Unsupported("an output smaller than the domain")
         # 3. layout: per-input element strides in the domain, then coalesced
-        views, strides = [], []
+        flatten, strides = [], []
         for a in arrays:
-            if any(s < 0 or s % a.itemsize for s in a.strides):
+            flatten.append(_flattener(a))
+            if flatten[-1] is _contiguous_copy:
                 a = np.ascontiguousarray(a)
             st = [0] * len(domain)
             off = len(domain) - a.ndim
@@ -262,7 +305,6 @@ class FusedGroup:
                 if a.shape[d] != 1:
                     st[off + d] = a.strides[d] // a.itemsize
             strides.append(st)
-            views.append(a)
         dims = [d for d in range(len(domain)) if domain[d] != 1]
         if reduces and (not dims or dims[-1] != len(domain) - 1):
             dims.append(len(domain) - 1)
@@ -309,6 +351,8 @@ class FusedGroup:
             expr = nd.reduce if nd.reduce else nd.op.scalar_expr
             steps.append(kf.Step(expr, nd.names, tuple(ops), dtypes[k].name, computes[k].name,
                                  bool(nd.reduce)))
+        if not all(a.dtype.isnative for a in arrays):
+            raise kf.Unsupported("a byte order other than the machine's")
         spec = kf.KernelSpec(tuple((a.dtype.name, lay) for a, lay in zip(arrays, layouts)),
                              tuple(_SCALAR_KIND[type(s)] for s in scalars), tuple(steps),
                              tuple((k, dtypes[k].name, row) for k, row in zip(self.outputs, out_rows)),
@@ -316,7 +360,7 @@ class FusedGroup:
         source = kf.generate_source(spec, "kernel")
         out_shapes = [shapes[k] for k in self.outputs]
         return _Plan(source, np.array(P, dtype=np.int64), out_shapes,
-                     [dtypes[k] for k in self.outputs], [v is not a for v, a in zip(views, arrays)])
+                     [dtypes[k] for k in self.outputs], flatten)
 
     def _row_value(self, k: int, arrays: list, domain) -> bool:
         """Whether value ``k`` is one number per row (it depends on no full-row input)."""
@@ -349,56 +393,119 @@ def _coalesce(sizes: list, per_input: list, keep_last: bool):
     return sizes, per_input
 
 
-def _flat(a: np.ndarray) -> np.ndarray:
+def _span(a: np.ndarray) -> np.ndarray:
     """A 1-D view starting at ``a``'s first element and covering every element it reads."""
-    if a.flags.c_contiguous:
-        return a.reshape(-1)
     span = 1 + sum((n - 1) * (s // a.itemsize) for n, s in zip(a.shape, a.strides) if n > 1)
     return np.lib.stride_tricks.as_strided(a, shape=(span,), strides=(a.itemsize,))
 
 
-class _Plan:
-    __slots__ = ("source", "P", "out_shapes", "out_dtypes", "copy", "kernel", "needs_copy")
+def _contiguous_copy(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a).ravel()
 
-    def __init__(self, source, P, out_shapes, out_dtypes, copy):
+
+_ravel = np.ndarray.ravel  # a view for C-contiguous arrays, the only ones it is given
+
+
+def _flattener(a: np.ndarray):
+    """How ``a`` becomes the 1-D array a kernel indexes (None: it already is one). Shape and
+    strides decide it, and they are part of a plan's signature, so a plan decides it once."""
+    if any(s < 0 or s % a.itemsize for s in a.strides):
+        return _contiguous_copy
+    if a.flags.c_contiguous:
+        return None if a.ndim == 1 else _ravel
+    return _span
+
+
+class _Plan:
+    """How one signature runs: ``launch(arrays, scalars)`` returns new outputs,
+    ``launch_into(arrays, scalars, out)`` fills the caller's; ``launch`` is None for a
+    signature that runs op by op."""
+
+    __slots__ = ("source", "P", "out_shapes", "out_dtypes", "flatten", "signature",
+                 "scalar_types", "entry", "launch")
+
+    def __init__(self, source, P, out_shapes, out_dtypes, flatten):
         self.source = source
         self.P = P
         self.out_shapes = out_shapes
         self.out_dtypes = out_dtypes
-        self.copy = copy
-        self.needs_copy = any(copy)
-        self.kernel = None
+        self.flatten = flatten
+        self.signature = self.scalar_types = None
+        self.entry = self.launch = None
 
-    def _args(self, arrays, scalars, out):
-        if self.needs_copy:
-            arrays = [np.ascontiguousarray(a) if c else a for a, c in zip(arrays, self.copy)]
-        if out is None:
-            out = [np.empty(s, dtype=d) for s, d in zip(self.out_shapes, self.out_dtypes)]
-        return out, (self.P, *[_flat(a) for a in arrays], *[o.reshape(-1) for o in out], *scalars)
+    @classmethod
+    def op_by_op(cls) -> "_Plan":
+        return cls(None, None, [], [], [])
 
-    def first_run(self, arrays, scalars, out):
-        out, args = self._args(arrays, scalars, out)
-        self.kernel = kcache.compile_kernel(self.source, "kernel", args)
+    def _inputs(self, arrays: list) -> list:
+        return [a if f is None else f(a) for a, f in zip(arrays, self.flatten)]
+
+    def compile(self, arrays: list, scalars: list, pooled: bool) -> None:
+        outs = [np.empty(s, dtype=d) for s, d in zip(self.out_shapes, self.out_dtypes)]
+        args = (self.P, *self._inputs(arrays), *[o.reshape(-1) for o in outs], *scalars)
+        self.entry = kcache.compile_kernel(self.source, "kernel", args)
+        allocators = []
+        for shape, dtype in zip(self.out_shapes, self.out_dtypes):
+            nbytes = math.prod(shape) * dtype.itemsize
+            allocators.append(memory.ALLOCATOR.empty if pooled and nbytes >= memory.MIN_BYTES
+                              else np.empty)
+        self.launch = _launcher(self.entry, self.P, self.flatten, allocators, self.out_shapes,
+                                self.out_dtypes)
+
+    def launch_into(self, arrays: list, scalars: list, out: list) -> list:
+        flat_out = []
+        for o, shape, dtype in zip(out, self.out_shapes, self.out_dtypes):
+            if o.shape != tuple(shape) or o.dtype != dtype or not o.flags.c_contiguous \
+                    or not o.flags.writeable:
+                raise ValueError(f"an output buffer must be a writable C-contiguous {dtype} "
+                                 f"array of shape {tuple(shape)}")
+            flat_out.append(o.reshape(-1))
+        self.entry(self.P, *self._inputs(arrays), *flat_out, *scalars)
         return out
 
-    def run(self, arrays, scalars, out):
-        out, args = self._args(arrays, scalars, out)
-        self.kernel(*args)
-        return out
+
+def _launcher(entry, P, flatten: list, allocators: list, shapes: list, dtypes: list):
+    """``launch(arrays, scalars) -> outputs`` for one plan, with everything that the signature
+    fixes decided here: which inputs need a 1-D view, which outputs come from the pool."""
+    shapes = [tuple(s) for s in shapes]
+    if len(shapes) == 1 and not any(flatten):
+        (alloc,), (shape,), (dtype,) = allocators, shapes, dtypes
+        if len(shape) == 1:
+            def launch_flat(arrays, scalars):
+                o = alloc(shape, dtype)
+                entry(P, *arrays, o, *scalars)
+                return [o]
+            return launch_flat
+
+        def launch_one(arrays, scalars):
+            o = alloc(shape, dtype)
+            entry(P, *arrays, o.reshape(-1), *scalars)
+            return [o]
+        return launch_one
+    outputs = list(zip(allocators, shapes, dtypes))
+
+    def launch(arrays, scalars):
+        outs = [alloc(shape, dtype) for alloc, shape, dtype in outputs]
+        entry(P, *[a if f is None else f(a) for a, f in zip(arrays, flatten)],
+              *[o.reshape(-1) for o in outs], *scalars)
+        return outs
+    return launch
 
 
 def _prepare_fusion_group(pg, node: G.Node):
     ins, outs = pg.ins(node), pg.outs(node)
-    group = FusedGroup(node.attrs["subgraph"], pg.program, pg.direct)
+    pooled = bool(node.attrs.get(memory.PLANNED)) and memory.enabled()
+    group = FusedGroup(node.attrs["subgraph"], pg.program, pg.direct, pooled)
+    run = group.run
     if len(outs) == 1:
         (o,) = outs
 
         def fusion_group(f):
-            f[o] = group(*[f[s] for s in ins])
+            f[o] = run([f[s] for s in ins])
         return fusion_group
 
     def fusion_group_many(f):
-        r = group(*[f[s] for s in ins])
+        r = run([f[s] for s in ins])
         for s, v in zip(outs, r):
             f[s] = v
     return fusion_group_many

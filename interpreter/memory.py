@@ -15,10 +15,11 @@ requests of the same size, as PyTorch's caching allocator does:
 - buffers under ``MIN_BYTES`` bypass the pool (malloc is cheap there), and at most
   ``MAX_CACHED_BYTES`` sit idle in it.
 
-``plan_memory`` marks the fused kernels that write into caller-provided buffers; their runner
-below takes those buffers from the pool, so a chain's intermediates and the outputs of
-repeated calls reuse the same memory instead of faulting in new pages
-(``TENSORSCRIPT_CACHING_ALLOCATOR=0`` when a graph is prepared makes them allocate as before).
+``plan_memory`` marks the fused kernels that write into caller-provided buffers; the fusion
+runtime (``interpreter/fusion.py``) takes their outputs of ``MIN_BYTES`` and more from the pool,
+so a chain's intermediates and the outputs of repeated calls reuse the same memory instead of
+faulting in new pages (``TENSORSCRIPT_CACHING_ALLOCATOR=0`` when a graph is prepared makes them
+allocate as before).
 """
 from __future__ import annotations
 
@@ -26,12 +27,6 @@ import os
 import threading
 
 import numpy as np
-
-from ..jit.ir import graph as G
-from ..jit.ops import registry
-from . import autograd
-from .executor import _PREPARERS, register_kind
-from .runtime import wrap
 
 MIN_BYTES = 1 << 20
 MAX_CACHED_BYTES = 1 << 30
@@ -118,74 +113,10 @@ def empty(shape, dtype) -> np.ndarray:
     return ALLOCATOR.empty(shape, dtype)
 
 
-def _enabled() -> bool:
+def enabled() -> bool:
+    """Whether fused kernels take planned outputs from the pool (read when a graph is prepared)."""
     return os.environ.get("TENSORSCRIPT_CACHING_ALLOCATOR", "1") != "0"
 
 
-# ------------------------------------------------------------------ planned fusion groups
-
-_handlers = registry._handlers
-
-
-class _PlannedGroup:
-    """A fusion group whose outputs come from the pool: the shapes and dtypes of its outputs
-    are learned per input signature from the first run, later runs pass pooled buffers."""
-
-    def __init__(self, group):
-        self.group = group
-        self.layouts: dict = {}  # signature -> [(shape, dtype)] of the outputs, or None
-
-    def __call__(self, *args):
-        group = self.group
-        if (group.nodes is None or len(_handlers) != 1
-                or autograd._grad_enabled and any(
-                    args[i]._requires_grad for i in group.tensor_params if args[i] is not None)):
-            return group(*args)
-        arrays = [args[i]._data for i in group.tensor_params]
-        scalars = [args[i] for i in group.scalar_params]
-        sig = tuple((a.shape, a.strides, a.dtype.char) for a in arrays)
-        if scalars:
-            sig += tuple(type(s) for s in scalars)
-        layout = self.layouts.get(sig, False)
-        if layout is False:
-            outs = group.run_arrays(arrays, scalars)
-            if outs is None:
-                self.layouts[sig] = None
-                return group(*args)
-            self.layouts[sig] = [(o.shape, o.dtype) for o in outs]
-        elif layout is None:
-            return group(*args)
-        else:
-            outs = group.run_arrays(arrays, scalars, [ALLOCATOR.empty(s, d) for s, d in layout])
-            if outs is None:
-                return group(*args)
-        if group.n_out == 1:
-            return wrap(outs[0])
-        return tuple(wrap(o) for o in outs)
-
-
-def _prepare_planned_fusion_group(pg, node: G.Node):
-    if not node.attrs.get(PLANNED) or not _enabled():
-        return _base_prepare(pg, node)
-    from .fusion import FusedGroup
-
-    ins, outs = pg.ins(node), pg.outs(node)
-    group = _PlannedGroup(FusedGroup(node.attrs["subgraph"], pg.program, pg.direct))
-    if len(outs) == 1:
-        (o,) = outs
-
-        def planned_fusion_group(f):
-            f[o] = group(*[f[s] for s in ins])
-        return planned_fusion_group
-
-    def planned_fusion_group_many(f):
-        r = group(*[f[s] for s in ins])
-        for s, v in zip(outs, r):
-            f[s] = v
-    return planned_fusion_group_many
-
-
-_base_prepare = _PREPARERS[G.FUSION_GROUP]
-register_kind(G.FUSION_GROUP, _prepare_planned_fusion_group)
-
-__all__ = ["CachingAllocator", "ALLOCATOR", "empty", "MIN_BYTES", "MAX_CACHED_BYTES", "PLANNED"]
+__all__ = ["CachingAllocator", "ALLOCATOR", "empty", "enabled", "MIN_BYTES", "MAX_CACHED_BYTES",
+           "PLANNED"]

@@ -5,7 +5,8 @@ kernel's source together with the tensorscript, Numba, NumPy and Python versions
 of ``fastmath.py`` (whose functions are inlined into every kernel, so a change there must not
 load stale machine code). The module's kernel is compiled with ``cache=True``, so Numba keeps
 the machine code in ``__pycache__`` next to it and a second process loads it instead of
-compiling.
+compiling; the module is imported under its own name in ``sys.modules``, which Numba needs to
+find the module again when it loads the machine code.
 
 Cache directory: ``$TENSORSCRIPT_CACHE_DIR``, else ``$XDG_CACHE_HOME/tensorscript``, else
 ``~/.cache/tensorscript``; when none is writable, a temporary directory for this process.
@@ -28,6 +29,9 @@ import tempfile
 import threading
 from pathlib import Path
 from typing import Callable, Optional
+
+import numba
+from numba.core.typing.typeof import Purpose
 
 FORMAT = "tensorscript-kernel-v1"
 _lock = threading.Lock()
@@ -130,7 +134,14 @@ def _drop_numba_files(path: Path) -> None:
 def _import(path: Path, module_name: str):
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    # Numba's cached machine code names its globals by module name and imports that name when
+    # it loads; a module missing from sys.modules is stored as "<dynamic>" and never loads again.
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(module_name, None)
+        raise
     return module
 
 
@@ -160,12 +171,16 @@ def load_module(source: str):
 
 
 def compile_kernel(source: str, name: str, args: tuple) -> Callable:
-    """Load ``name`` from the module for ``source`` and make sure it is compiled for ``args``
-    (Numba loads the machine code from its cache, or compiles and stores it)."""
+    """The machine code of ``name`` in the module for ``source`` for the types of ``args``,
+    loaded from Numba's cache or compiled and stored (nothing runs).
+
+    The result is the compiled entry itself: calling it skips the dispatcher's typing of every
+    argument, so a caller must pass arguments of exactly these types (array dtype, rank and
+    layout, scalar kinds); a read-only array may stand where ``args`` had a writable one."""
+    types = tuple(numba.typeof(a, Purpose.argument) for a in args)
     module = load_module(source)
-    kernel = getattr(module, name)
     try:
-        kernel(*args)
+        return getattr(module, name).compile(types)
     except Exception:
         # a damaged Numba index or object file: forget it and compile from scratch once
         path = module.__ts_cache_path__
@@ -174,9 +189,7 @@ def compile_kernel(source: str, name: str, args: tuple) -> Callable:
             _drop_numba_files(path)
             write_atomic(path, _render(source))
         module = load_module(source)
-        kernel = getattr(module, name)
-        kernel(*args)
-    return kernel
+        return getattr(module, name).compile(types)
 
 
 def clear_memory() -> None:

@@ -20,9 +20,11 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
+from .interpreter import autograd
 from .interpreter.errors import ScriptError
 from .interpreter.executor import PreparedGraph, Program, run_prepared
-from .interpreter.values import ScriptObject, is_tensor, normaliser, type_of
+from .interpreter.tensor import Tensor
+from .interpreter.values import ScriptObject, _identity, is_tensor, normaliser, type_of
 from .jit.ir import dtypes
 from .jit.ir import types as T
 from .parser.source import CompileError
@@ -284,7 +286,7 @@ def _converter(t: T.Type) -> Callable[[Any], Any]:
     """``convert_argument`` for one parameter, with the common cases decided once."""
     if t == T.TensorType:
         def tensor_(v):
-            if is_tensor(v):
+            if type(v) is Tensor or is_tensor(v):
                 return v
             return convert_argument(v, t)
         return tensor_
@@ -317,7 +319,8 @@ class ScriptFunction:
         self._params, self._returns = _signature(compiled.functions.get(name), graph)
         self._index = {p.name: i for i, p in enumerate(self._params)}
         self._converters = [_converter(p.type) for p in self._params]
-        self._normalise = normaliser(self._returns)
+        normalise = normaliser(self._returns)
+        self._normalise = None if normalise is _identity else normalise
         self._prepared = None
         self._specs = None  # the shape-specialised variants, made with the first plan
         self._plan = None
@@ -429,7 +432,15 @@ class ScriptFunction:
         return pg
 
     def __call__(self, *args, **kwargs):
-        values = self._bind(args, kwargs)
+        # The common call, every parameter given by position, converts without _bind's checks;
+        # _bind is the slow path and the one that names a mismatching argument.
+        if kwargs or len(args) != len(self._converters):
+            values = self._bind(args, kwargs)
+        else:
+            try:
+                values = [convert(v) for convert, v in zip(self._converters, args)]
+            except _ArgMismatch:
+                values = self._bind(args, kwargs)
         plan = self._plan
         if plan is not None:
             pg = plan(values)
@@ -439,11 +450,19 @@ class ScriptFunction:
                 pg = self._make_plan()
                 if self._plan is not None:
                     pg = self._plan(values)
+        # run_prepared's contract, inlined on this hot path: grad mode is restored however
+        # the script ends.
+        grad_mode = autograd._grad_enabled
         try:
-            return self._normalise(run_prepared(pg, values))
+            result = pg.run_list(values)
         except ScriptError as err:
             # The script traceback is in the message; the executor's Python frames are noise.
             raise err.with_traceback(None) from None
+        finally:
+            if autograd._grad_enabled != grad_mode:
+                autograd._set_enabled(grad_mode)
+        normalise = self._normalise
+        return result if normalise is None else normalise(result)
 
 
 # ------------------------------------------------------------------ CompilationUnit

@@ -326,3 +326,22 @@ def test_script_classes_and_objects_returned_to_python():
     c = unit.make(3)
     assert c.n == 4
     assert c.bump(10) == 14 and c.n == 14
+
+
+def test_positional_and_keyword_calls_agree_and_leave_arguments_alone():
+    unit = cu("import torch\n"
+              "from typing import List\n"
+              "def f(x: torch.Tensor, ys: List[int], s: float) -> torch.Tensor:\n"
+              "    ys.append(10)\n"
+              "    return x * s + len(ys)\n")
+    x = np.arange(4, dtype=np.float32)
+    ys = [1, 2]
+    positional = unit.f(ts.tensor(x), ys, 2).numpy()
+    keywords = unit.f(s=2.0, ys=ys, x=ts.tensor(x)).numpy()
+    np.testing.assert_array_equal(positional, x * 2 + 3)
+    np.testing.assert_array_equal(keywords, positional)
+    assert ys == [1, 2]
+    weight = ts.nn.Parameter(ts.tensor(x))
+    np.testing.assert_array_equal(unit.f(weight, [], 1.0).detach().numpy(), x + 1)
+    with pytest.raises(TypeError, match="argument 's'"):
+        unit.f(ts.tensor(x), ys, "2")

@@ -290,6 +290,58 @@ def test_unsupported_signatures_fall_back(cu):
     assert fg.run_arrays([np.ones((0, 3), np.float32)], []) is None
 
 
+def _gelu64(x: np.ndarray) -> np.ndarray:
+    x = x.astype(np.float64)
+    return 0.5 * x * (1.0 + np.tanh(0.7978845608 * (x + 0.044715 * x ** 3)))
+
+
+def test_every_input_layout_reaches_the_kernel_as_a_flat_array(cu):
+    """Each layout takes its own way to the kernel (as it is, a flat view, a span over a
+    strided view, a copy); calls switching between them must each use their own plan."""
+    (group,) = _groups(cu.gelu)
+    fg = fusion.FusedGroup(group.attrs["subgraph"], Program(), True)
+    base = np.random.default_rng(3).normal(size=(24, 40)).astype(np.float32)
+    layouts = {"1-D": base.reshape(-1), "2-D": base, "transposed": base.T,
+               "sliced": base[::2, 1::3], "reversed": base[::-1]}
+    for _ in range(2):
+        for name, x in layouts.items():
+            (got,) = fg.run_arrays([x], [])
+            assert got.shape == x.shape, name
+            np.testing.assert_allclose(got, _gelu64(x), rtol=1e-5, atol=1e-6, err_msg=name)
+    assert len(fg.plans) == len(layouts)
+
+
+def test_read_only_and_foreign_byte_order_inputs(cu):
+    (group,) = _groups(cu.gelu)
+    fg = fusion.FusedGroup(group.attrs["subgraph"], Program(), True)
+    x = np.linspace(-4, 4, 2000, dtype=np.float32)
+    frozen = x.copy()
+    frozen.flags.writeable = False
+    np.testing.assert_allclose(fg.run_arrays([frozen], [])[0], _gelu64(x), rtol=1e-5, atol=1e-6)
+    # same shape, strides and dtype character as x, but big-endian: the ops run instead
+    assert fg.run_arrays([x.astype(">f4")], []) is None
+    np.testing.assert_allclose(fg.run_arrays([x], [])[0], _gelu64(x), rtol=1e-5, atol=1e-6)
+
+
+def test_output_buffers_must_fit(cu):
+    (group,) = _groups(cu.gelu)
+    fg = fusion.FusedGroup(group.attrs["subgraph"], Program(), True)
+    x = np.ones((8, 6), np.float32)
+    out = [np.empty((6, 8), np.float32).T]
+    with pytest.raises(ValueError, match="C-contiguous"):
+        fg.run_arrays([x], [], out=out)
+
+
+def test_small_groups_below_the_threshold_run_op_by_op(cu, monkeypatch):
+    monkeypatch.setattr(fusion, "MIN_ELEMENTS", 100)
+    (group,) = _groups(cu.gelu)
+    fg = fusion.FusedGroup(group.attrs["subgraph"], Program(), True)
+    assert fg.run_arrays([np.ones(99, np.float32)], []) is None
+    assert fg.run_arrays([np.ones(100, np.float32)], []) is not None
+    got = fg(ts.tensor(np.full(99, 0.5, np.float32)))
+    np.testing.assert_allclose(got.numpy(), _gelu64(np.full(99, 0.5)), rtol=1e-6)
+
+
 # ------------------------------------------------------------------ autograd and tracing
 
 def test_gradients_flow_through_groups(cu):

@@ -138,3 +138,33 @@ def test_results_kept_by_the_caller_are_never_overwritten():
     expected = [ts.CompilationUnit(GELU).gelu(x).numpy().copy() for x in xs]
     for o, e in zip(outs, expected):
         np.testing.assert_array_equal(o.numpy(), e)
+
+
+def test_large_outputs_of_repeated_calls_reuse_pooled_memory():
+    from tensorscript.interpreter import memory
+
+    f = ts.CompilationUnit(GELU).gelu
+    x = ts.tensor(np.random.default_rng(2).standard_normal((512, 1024)).astype(np.float32))
+    assert x.numpy().nbytes >= memory.MIN_BYTES
+    expected = f(x).numpy().copy()
+    first = f(x)
+    where = _address(first.numpy())
+    del first
+    hits = memory.ALLOCATOR.stats()["hits"]
+    second = f(x)
+    assert memory.ALLOCATOR.stats()["hits"] == hits + 1
+    assert _address(second.numpy()) == where
+    np.testing.assert_array_equal(second.numpy(), expected)
+
+
+def test_small_outputs_bypass_the_pool():
+    from tensorscript.interpreter import memory
+
+    f = ts.CompilationUnit(GELU).gelu
+    x = ts.tensor(np.ones((64, 64), np.float32))
+    f(x)
+    before = memory.ALLOCATOR.stats()
+    for _ in range(3):
+        f(x)
+    after = memory.ALLOCATOR.stats()
+    assert (after["hits"], after["misses"]) == (before["hits"], before["misses"])
