@@ -12,13 +12,16 @@ Cases (float32):
   all there is.
 
 tensorscript runs ``ts.script`` of an ``nn.Sequential(Linear, ReLU, Linear)`` trained by
-``ts.optim.SGD``; PyTorch runs the same architecture with the same initial weights eagerly,
-under ``torch.jit.script`` and under ``torch.compile`` (a variant that fails here is skipped
-with a note). Times are medians of interleaved rounds after a warm-up: process CPU time with
-one thread (immune to a busy machine's time slicing), wall time with more. Ratios are
-``tensorscript / variant`` against the floor and ``variant / tensorscript`` against the rest
-(above 1: tensorscript faster). Results go to ``bench/results/mlp.json`` (``mlp-<n>t.json``
-with ``--threads n > 1``) with the BLAS and thread-pool environment.
+``ts.optim.SGD`` (the eager tape records the scripted forward). ``tensorscript script step``
+is the whole step as one scripted function (forward, loss, ``torch.autograd.grad``, update),
+whose forward and backward run as graphs (``prim::DifferentiableGraph``). PyTorch runs the
+same architecture with the same initial weights eagerly, under ``torch.jit.script`` and under
+``torch.compile`` (a variant that fails here is skipped with a note). Times are medians of
+interleaved rounds after a warm-up: process CPU time with one thread (immune to a busy
+machine's time slicing), wall time with more. Ratios are ``tensorscript / variant`` against
+the floor and ``variant / tensorscript`` against the rest (above 1: tensorscript faster).
+Results go to ``bench/results/mlp.json`` (``mlp-<n>t.json`` with ``--threads n > 1``) with the
+BLAS and thread-pool environment.
 """
 from __future__ import annotations
 
@@ -34,6 +37,7 @@ import tensorscript as ts  # noqa: E402
 
 FLOOR = "numpy GEMMs"
 SUBJECT = "tensorscript"
+SCRIPTED = "tensorscript script step"
 LEARNING_RATE = 0.01
 
 # (case, kind) -> {variant: goal}; against the floor the goal is a maximum of
@@ -135,6 +139,35 @@ def _torch_variants(torch, sizes, weights, x, y, notes):
     return out
 
 
+_SCRIPTED_STEP = """
+def train_step(x: Tensor, y: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor,
+               lr: float) -> Tensor:
+    hidden = torch.relu(torch.nn.functional.linear(x, w1, b1))
+    loss = torch.nn.functional.mse_loss(torch.nn.functional.linear(hidden, w2, b2), y)
+    grads = torch.autograd.grad([loss], [w1, b1, w2, b2])
+    g1, gb1, g2, gb2 = grads[0], grads[1], grads[2], grads[3]
+    assert g1 is not None and gb1 is not None and g2 is not None and gb2 is not None
+    with torch.no_grad():
+        w1.sub_(g1 * lr)
+        b1.sub_(gb1 * lr)
+        w2.sub_(g2 * lr)
+        b2.sub_(gb2 * lr)
+    return loss
+"""
+
+
+def _scripted_step(weights, x, y):
+    """The training step as one scripted function, on its own copy of the weights."""
+    step_fn = ts.CompilationUnit(_SCRIPTED_STEP).train_step
+    params = [ts.from_numpy(w.copy()).requires_grad_() for w in weights]
+    xs, ys = ts.from_numpy(x), ts.from_numpy(y)
+
+    def step():
+        return step_fn(xs, ys, *params, LEARNING_RATE).detach()
+
+    return step
+
+
 def _tensorscript_variants(model, x, y):
     scripted = ts.script(model)
     xs, ys = ts.from_numpy(x), ts.from_numpy(y)
@@ -199,6 +232,7 @@ def run(harness) -> list:
         weights = _weights(model)
         notes: dict = {}
         subject = _tensorscript_variants(model, x, y)
+        scripted_step = _scripted_step(weights, x, y)
         numpy_fns = _numpy_variants(weights, x, y)
         torch_fns = (_torch_variants(torch, sizes, weights, x, y, notes) if torch is not None
                      else {"forward": {}, "train step": {}})
@@ -209,9 +243,14 @@ def run(harness) -> list:
         reference_loss = float(np.mean((numpy_fns["forward"][1]() - y) ** 2))
         if not np.isclose(first_loss, reference_loss, rtol=1e-4):
             notes[SUBJECT] = f"first loss {first_loss} differs from NumPy's {reference_loss}"
+        scripted_loss = float(scripted_step().numpy())
+        if not np.isclose(scripted_loss, reference_loss, rtol=1e-4):
+            notes[SCRIPTED] = f"first loss {scripted_loss} differs from NumPy's {reference_loss}"
         for kind in ("forward", "train step"):
             floor, by_hand = numpy_fns[kind]
             variants = {SUBJECT: subject[kind], FLOOR: floor}
+            if kind == "train step":
+                variants[SCRIPTED] = scripted_step
             variants.update(torch_fns[kind])
             variants["numpy"] = by_hand
             row = harness.compare("mlp", f"{kind} {case}", variants, baseline=FLOOR,

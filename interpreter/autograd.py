@@ -14,6 +14,7 @@ unmodified (PyTorch's rule for saved tensors).
 from __future__ import annotations
 
 import functools
+import sys
 from typing import Optional, Sequence
 
 import numpy as np
@@ -90,6 +91,15 @@ class set_grad_enabled(_GradMode):
 
 # ------------------------------------------------------------------ graph nodes
 
+def _wants_grad(arg) -> bool:
+    flag = getattr(arg, "_requires_grad", None)
+    if flag is not None:
+        return flag
+    if isinstance(arg, (list, tuple)):
+        return any(getattr(a, "_requires_grad", False) for a in arg)
+    return False
+
+
 class Ctx:
     """What a gradient rule sees: ``args`` in schema order, ``out`` the output(s)."""
 
@@ -99,6 +109,13 @@ class Ctx:
         self.op = op
         self.args = args
         self.out = out
+
+    @property
+    def needs_input_grad(self) -> tuple:
+        """Per schema parameter, whether a gradient for it flows anywhere (PyTorch's
+        ``ctx.needs_input_grad``): a rule may skip the others and return None for them. The
+        saved arguments require grad exactly where the node has an edge."""
+        return tuple([_wants_grad(a) for a in self.args])
 
     def __repr__(self) -> str:
         return f"<ctx of {self.op.qualified_name}>"
@@ -257,9 +274,15 @@ def edge_of(t) -> Optional[tuple]:
 
 # ------------------------------------------------------------------ the engine
 
+_runtime_module = None
+
+
 def _runtime():
-    from . import runtime  # the runtime imports this module; resolved lazily to stay acyclic
-    return runtime
+    global _runtime_module
+    if _runtime_module is None:
+        from . import runtime  # the runtime imports this module; resolved lazily to stay acyclic
+        _runtime_module = runtime
+    return _runtime_module
 
 
 def _reduce_to(grad, shape: tuple, np_dtype):
@@ -279,16 +302,97 @@ def _collect_dependencies(roots):
         seen.add(id(n))
     while stack:
         node = stack.pop()
-        for edge in getattr(node, "edges", ()):
-            for e in (edge if isinstance(edge, list) else (edge,)):
+        if type(node) is AccumulateGrad:
+            continue
+        for edge in node.edges:
+            if edge is None:
+                continue
+            for e in (edge if type(edge) is list else (edge,)):
                 if e is None:
                     continue
                 nxt = e[0]
-                deps[id(nxt)] = deps.get(id(nxt), 0) + 1
-                if id(nxt) not in seen:
-                    seen.add(id(nxt))
-                    stack.append(nxt)
+                key = id(nxt)
+                if key in deps:
+                    deps[key] += 1
+                else:
+                    deps[key] = 1
+                    if key not in seen:
+                        seen.add(key)
+                        stack.append(nxt)
     return deps
+
+
+def _send(g, edge, meta, buffers: dict, deps: dict, ready: list) -> None:
+    """Hand gradient ``g`` (or None) along ``edge``; the node there is ready once every edge
+    into it has been handled."""
+    nxt, nr = edge
+    if g is not None:
+        if not getattr(g, "_ts_tensor", False):
+            g = _runtime().scalar_tensor(g, meta[1])
+        data = g._data
+        if data.shape != meta[0] or data.dtype != meta[1]:
+            g = _reduce_to(g, meta[0], meta[1])
+        key = id(nxt)
+        buf = buffers.get(key)
+        if buf is None:
+            buffers[key] = {nr: g}
+        elif nr in buf:
+            buf[nr] = buf[nr] + g
+        else:
+            buf[nr] = g
+    key = id(nxt)
+    left = deps[key] - 1
+    deps[key] = left
+    if left == 0:
+        ready.append(nxt)
+
+
+def _run_node(node, buf: dict, buffers: dict, deps: dict, ready: list, retain_graph: bool,
+              create_graph: bool) -> None:
+    """Apply ``node``'s backward to the gradients gathered in ``buf`` and send the results on.
+
+    A function of its own so that, when it returns, no local still refers to the gradients it
+    sent: the refcount test in :func:`_stealable` counts on that."""
+    if node.retained:
+        for nr, t in node.retained.items():
+            if nr in buf:
+                g = buf[nr]
+                t.grad = g if create_graph else g.detach()
+    out_meta = node.out_meta
+    if len(out_meta) == 1:
+        grads = [buf[0]]
+    else:
+        grads = [buf[nr] if nr in buf else _runtime().zeros_tensor(shape, np_dtype)
+                 for nr, (shape, np_dtype) in enumerate(out_meta)]
+    results = node.apply(grads)
+    if not retain_graph:
+        node.release()
+    n_results = len(results)
+    input_meta = node.input_meta
+    for i, edge in enumerate(node.edges):
+        if edge is None:
+            continue
+        g = results[i] if i < n_results else None
+        if type(edge) is list:
+            metas = input_meta[i]
+            for k, e in enumerate(edge):
+                if e is not None:
+                    _send(g[k] if g is not None else None, e, metas[k], buffers, deps, ready)
+        else:
+            _send(g, edge, input_meta[i], buffers, deps, ready)
+
+
+def _release_edges(node, deps: dict, ready: list) -> None:
+    """No gradient reached ``node``: nothing flows on from it, but its successors stop waiting."""
+    for edge in node.edges:
+        if edge is None:
+            continue
+        for e in (edge if type(edge) is list else (edge,)):
+            if e is not None:
+                key = id(e[0])
+                deps[key] -= 1
+                if deps[key] == 0:
+                    ready.append(e[0])
 
 
 def run_backward(tensors: Sequence, grad_tensors: Sequence, retain_graph: bool,
@@ -299,28 +403,24 @@ def run_backward(tensors: Sequence, grad_tensors: Sequence, retain_graph: bool,
     With ``inputs`` it returns the gradient reaching each input (None where none does) and,
     when ``accumulate`` is False, leaves every ``.grad`` untouched.
     """
-    rt = _runtime()
     roots = []
     buffers: dict = {}  # id(node) -> {output_nr: grad}
-    nodes: dict = {}
     for t, g in zip(tensors, grad_tensors):
         if not t._requires_grad:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-        edge = edge_of(t)
-        node, nr = edge
-        nodes[id(node)] = node
+        node, nr = edge_of(t)
         buf = buffers.setdefault(id(node), {})
         buf[nr] = g if nr not in buf else buf[nr] + g
         roots.append(node)
 
     captured: dict = {}  # (id(node), nr) -> grad, for ``inputs``
-    capture_keys = {}
+    capture_nrs: dict = {}  # id(node) -> output numbers to capture
     if inputs is not None:
-        for i, t in enumerate(inputs):
+        for t in inputs:
             if not t._requires_grad:
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
             node, nr = edge_of(t)
-            capture_keys.setdefault((id(node), nr), []).append(i)
+            capture_nrs.setdefault(id(node), set()).add(nr)
 
     deps = _collect_dependencies(roots)
     ready = [n for n in dict.fromkeys(roots) if deps.get(id(n), 0) == 0]
@@ -329,59 +429,21 @@ def run_backward(tensors: Sequence, grad_tensors: Sequence, retain_graph: bool,
     try:
         while ready:
             node = ready.pop()
-            buf = buffers.pop(id(node), {})
-            for (key, idxs) in ((k, v) for k, v in capture_keys.items() if k[0] == id(node)):
-                g = buf.get(key[1])
-                if g is not None:
-                    captured[key] = g
-            if isinstance(node, AccumulateGrad):
-                if accumulate and 0 in buf:
-                    _accumulate(node.variable, buf[0], create_graph)
-                continue
-            if not buf:  # no gradient reached this node: nothing flows on from it
-                for edge in node.edges:
-                    for e in (edge if isinstance(edge, list) else (edge,)):
-                        if e is not None:
-                            deps[id(e[0])] -= 1
-                            if deps[id(e[0])] == 0:
-                                ready.append(e[0])
-                continue
-            if node.retained:
-                for nr, t in node.retained.items():
+            key = id(node)
+            buf = buffers.pop(key, None)
+            if buf and key in capture_nrs:
+                for nr in capture_nrs[key]:
                     if nr in buf:
-                        g = buf[nr]
-                        t.grad = g if create_graph else g.detach()
-            grads = []
-            for nr, (shape, np_dtype) in enumerate(node.out_meta):
-                g = buf.get(nr)
-                if g is None:
-                    g = rt.zeros_tensor(shape, np_dtype)
-                grads.append(g)
-            results = node.apply(grads)
-            if not retain_graph:
-                node.release()
-            for i, edge in enumerate(node.edges):
-                if edge is None:
-                    continue
-                g = results[i] if i < len(results) else None
-                if isinstance(edge, list):
-                    grads_i = g if g is not None else [None] * len(edge)
-                    pairs = list(zip(edge, grads_i, node.input_meta[i]))
-                else:
-                    pairs = [(edge, g, node.input_meta[i])]
-                for e, gi, meta in pairs:
-                    if e is None:
-                        continue
-                    nxt, nr = e
-                    if gi is not None:
-                        if not getattr(gi, "_ts_tensor", False):
-                            gi = rt.scalar_tensor(gi, meta[1])
-                        gi = _reduce_to(gi, meta[0], meta[1])
-                        nbuf = buffers.setdefault(id(nxt), {})
-                        nbuf[nr] = gi if nr not in nbuf else nbuf[nr] + gi
-                    deps[id(nxt)] -= 1
-                    if deps[id(nxt)] == 0:
-                        ready.append(nxt)
+                        captured[(key, nr)] = buf[nr]
+            if type(node) is AccumulateGrad:
+                if accumulate and buf and 0 in buf:
+                    grad = buf.pop(0)
+                    _accumulate(node.variable, grad, create_graph, fresh=True)
+                continue
+            if not buf:
+                _release_edges(node, deps, ready)
+                continue
+            _run_node(node, buf, buffers, deps, ready, retain_graph, create_graph)
     finally:
         _set_enabled(prev)
 
@@ -400,16 +462,40 @@ def run_backward(tensors: Sequence, grad_tensors: Sequence, retain_graph: bool,
     return tuple(result)
 
 
-def _accumulate(leaf, g, create_graph: bool) -> None:
-    if leaf.grad is None:
+# References to a gradient nobody else holds while _stealable tests it: the engine's local,
+# the arguments of _accumulate, of _stealable and of getrefcount; and to its array: the
+# Tensor's, _stealable's local and getrefcount's argument.
+_OWNED_TENSOR_REFS = 4
+_OWNED_ARRAY_REFS = 3
+
+
+def _stealable(g) -> bool:
+    """Whether ``g`` can become a ``.grad`` as it is (PyTorch's AccumulateGrad steals a gradient
+    nobody else refers to): a plain Tensor with no history whose array owns its memory, is
+    writable (later steps accumulate into it in place) and is referred to by nobody else, so no
+    other Tensor, view or buffer pool can write to it afterwards."""
+    data = g._data
+    return (type(data) is np.ndarray and data.base is None and data.flags.writeable
+            and sys.getrefcount(g) <= _OWNED_TENSOR_REFS
+            and sys.getrefcount(data) <= _OWNED_ARRAY_REFS
+            and not g._requires_grad and g._version[0] == 0 and not g.__dict__)
+
+
+def _accumulate(leaf, g, create_graph: bool, fresh: bool = False) -> None:
+    """Add ``g`` into ``leaf.grad``; with ``fresh`` the engine hands over its only reference
+    to ``g``, which may then become the ``.grad`` without a copy."""
+    current = leaf._grad
+    if current is None:
         if create_graph:
             leaf.grad = g
+        elif fresh and g._data.shape == leaf._data.shape and _stealable(g):
+            leaf._grad = g  # the setter's one check, on the shapes, is made above
         else:
             leaf.grad = rt_detached_copy(g)
-    elif create_graph or leaf.grad._requires_grad:
-        leaf.grad = leaf.grad + g
+    elif create_graph or current._requires_grad:
+        leaf.grad = current + g
     else:
-        np.add(leaf.grad._data, g._data, out=leaf.grad._data, casting="unsafe")
+        np.add(current._data, g._data, out=current._data, casting="unsafe")
 
 
 def rt_detached_copy(g):
@@ -440,10 +526,11 @@ def _make_grads(outputs: list, grad_outputs) -> list:
             if out._data.dtype.kind != "f":
                 raise RuntimeError("grad can be implicitly created only for real scalar outputs "
                                    f"but got {rt.dtype_of(out._data.dtype)}")
-            g = rt.wrap(np.ones(out._data.shape, dtype=out._data.dtype))
-        elif not getattr(type(g), "_ts_tensor", False):
+            result.append(rt.wrap(np.ones(out._data.shape, dtype=out._data.dtype)))
+            continue
+        if not getattr(type(g), "_ts_tensor", False):
             g = rt.wrap(np.asarray(g, dtype=out._data.dtype))
-        if tuple(g.shape) != tuple(out.shape):
+        if g._data.shape != out._data.shape:
             raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {tuple(g.shape)} "
                                f"and output[0] has a shape of {tuple(out.shape)}.")
         result.append(g)

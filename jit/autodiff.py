@@ -150,14 +150,16 @@ def evaluate(flat: G.Graph, args: list) -> dict:
 # ------------------------------------------------------------------ recording the backward
 
 class _Ctx:
-    """What a gradient rule reads: ``args`` in schema order, ``out`` the result."""
+    """What a gradient rule reads: ``args`` in schema order, ``out`` the result, and
+    ``needs_input_grad`` whether each argument carries gradient (a rule skips the others)."""
 
-    __slots__ = ("op", "args", "out")
+    __slots__ = ("op", "args", "out", "needs_input_grad")
 
-    def __init__(self, op, args, out):
+    def __init__(self, op, args, out, needs_input_grad):
         self.op = op
         self.args = args
         self.out = out
+        self.needs_input_grad = needs_input_grad
 
 
 class _Recorder(Handler):
@@ -384,7 +386,8 @@ def _reduce_to(g: Any, like: Any) -> Any:
 def _apply_rule(n: G.Node, env: dict, rg: set, g: Any, grads: dict) -> None:
     op = n.op
     args = _widen(op, n, [env[v] for v in n.inputs])
-    results = op.grad(_Ctx(op, tuple(args), env[n.outputs[0]]), g)
+    needs = tuple(v in rg for v in n.inputs)
+    results = op.grad(_Ctx(op, tuple(args), env[n.outputs[0]], needs), g)
     if not isinstance(results, (tuple, list)):
         results = (results,)
     for i, v in enumerate(n.inputs):

@@ -70,8 +70,17 @@ def _mT(t):
     return t.transpose(-1, -2)
 
 
+def needs_input_grad(ctx, n: int) -> tuple:
+    """Which of the op's first ``n`` parameters want a gradient (PyTorch's
+    ``ctx.needs_input_grad``): a rule skips the products nobody reads, such as the input
+    gradient of a network's first layer. A ctx that does not say wants them all."""
+    flags = getattr(ctx, "needs_input_grad", None)
+    return tuple(flags[:n]) if flags is not None else (True,) * n
+
+
 def matmul_(a, b):
-    return dispatch.call("matmul", a, b)
+    # the registered op itself: resolving the overload cost as much as a small product
+    return dispatch.bind(_MATMUL, a, b)
 
 
 # ------------------------------------------------------------------ matmul family
@@ -108,25 +117,36 @@ def stacked_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _matmul_grad(ctx, g):
     a, b = ctx.args
+    want_a, want_b = needs_input_grad(ctx, 2)
+    ga = gb = None
     if a.dim() == 1 and b.dim() == 1:
-        return g * b, g * a
+        return (g * b if want_a else None), (g * a if want_b else None)
     if b.dim() == 1:
-        ga = g.unsqueeze(-1) * b  # (..., m, k)
-        gb = matmul_(_mT(a), g.unsqueeze(-1)).squeeze(-1)
-        return sum_to_shape(ga, a.shape), sum_to_shape(gb, b.shape)
+        if want_a:
+            ga = sum_to_shape(g.unsqueeze(-1) * b, a.shape)  # (..., m, k)
+        if want_b:
+            gb = sum_to_shape(matmul_(_mT(a), g.unsqueeze(-1)).squeeze(-1), b.shape)
+        return ga, gb
     if a.dim() == 1:
-        ga = matmul_(b, g.unsqueeze(-1)).squeeze(-1)
-        gb = a.unsqueeze(-1) * g.unsqueeze(-2)
-        return sum_to_shape(ga, a.shape), sum_to_shape(gb, b.shape)
+        if want_a:
+            ga = sum_to_shape(matmul_(b, g.unsqueeze(-1)).squeeze(-1), a.shape)
+        if want_b:
+            gb = sum_to_shape(a.unsqueeze(-1) * g.unsqueeze(-2), b.shape)
+        return ga, gb
     if a.dim() > 2 and b.dim() == 2:
         # one GEMM over the flattened stack instead of a batched product and a sum
         k, n = b.shape
-        gb = matmul_(a.reshape([-1, k]).t(), g.reshape([-1, n]))
-        return matmul_(g, _mT(b)), gb
-    return sum_to_shape(matmul_(g, _mT(b)), a.shape), sum_to_shape(matmul_(_mT(a), g), b.shape)
+        if want_b:
+            gb = matmul_(a.reshape([-1, k]).t(), g.reshape([-1, n]))
+        return (matmul_(g, _mT(b)) if want_a else None), gb
+    if want_a:
+        ga = sum_to_shape(matmul_(g, _mT(b)), a.shape)
+    if want_b:
+        gb = sum_to_shape(matmul_(_mT(a), g), b.shape)
+    return ga, gb
 
 
-register(
+_MATMUL = register(
     "matmul(Tensor self, Tensor other) -> Tensor",
     impl=_matmul,
     grad=_matmul_grad,
@@ -149,7 +169,8 @@ def _mm(a, b):
 
 def _mm_grad(ctx, g):
     a, b = ctx.args
-    return matmul_(g, b.t()), matmul_(a.t(), g)
+    want_a, want_b = needs_input_grad(ctx, 2)
+    return (matmul_(g, b.t()) if want_a else None), (matmul_(a.t(), g) if want_b else None)
 
 
 register(
@@ -171,7 +192,8 @@ def _bmm(a, b):
 
 def _bmm_grad(ctx, g):
     a, b = ctx.args
-    return matmul_(g, _mT(b)), matmul_(_mT(a), g)
+    want_a, want_b = needs_input_grad(ctx, 2)
+    return (matmul_(g, _mT(b)) if want_a else None), (matmul_(_mT(a), g) if want_b else None)
 
 
 register(
@@ -194,7 +216,8 @@ def _mv(a, v):
 
 def _mv_grad(ctx, g):
     a, v = ctx.args
-    return g.unsqueeze(-1) * v, matmul_(a.t(), g)
+    want_a, want_v = needs_input_grad(ctx, 2)
+    return (g.unsqueeze(-1) * v if want_a else None), (matmul_(a.t(), g) if want_v else None)
 
 
 register(
@@ -281,9 +304,13 @@ def _addmm(self, m1, m2, beta, alpha):
 
 def _addmm_grad(ctx, g):
     self, m1, m2, beta, alpha = ctx.args
-    g_self = None if beta == 0 else sum_to_shape(g * beta if beta != 1 else g, self.shape)
-    ga = g * alpha if alpha != 1 else g
-    return g_self, matmul_(ga, m2.t()), matmul_(m1.t(), ga)
+    want_self, want_m1, want_m2 = needs_input_grad(ctx, 3)
+    g_self = None
+    if want_self and beta != 0:
+        g_self = sum_to_shape(g * beta if beta != 1 else g, self.shape)
+    ga = g * alpha if alpha != 1 and (want_m1 or want_m2) else g
+    return (g_self, matmul_(ga, m2.t()) if want_m1 else None,
+            matmul_(m1.t(), ga) if want_m2 else None)
 
 
 register(
@@ -302,9 +329,13 @@ def _baddbmm(self, b1, b2, beta, alpha):
 
 def _baddbmm_grad(ctx, g):
     self, b1, b2, beta, alpha = ctx.args
-    g_self = None if beta == 0 else sum_to_shape(g * beta if beta != 1 else g, self.shape)
-    ga = g * alpha if alpha != 1 else g
-    return g_self, matmul_(ga, _mT(b2)), matmul_(_mT(b1), ga)
+    want_self, want_b1, want_b2 = needs_input_grad(ctx, 3)
+    g_self = None
+    if want_self and beta != 0:
+        g_self = sum_to_shape(g * beta if beta != 1 else g, self.shape)
+    ga = g * alpha if alpha != 1 and (want_b1 or want_b2) else g
+    return (g_self, matmul_(ga, _mT(b2)) if want_b1 else None,
+            matmul_(_mT(b1), ga) if want_b2 else None)
 
 
 register(
@@ -432,25 +463,76 @@ def _linear(x, w, b):
 
 def _linear_grad(ctx, g):
     x, w, b = ctx.args
+    want_x, want_w, want_b = needs_input_grad(ctx, 3)
+    want_b = want_b and b is not None
+    if w.dim() == 2 and (b is None or tuple(b.shape) == (w.shape[0],)):
+        gx, gw, gb = dispatch.bind(_LINEAR_BACKWARD, g, x, w, want_x, want_w, want_b)
+        return (gx if want_x else None), (gw if want_w else None), (gb if want_b else None)
+    gx = gw = gb = None
     if w.dim() == 1:
-        gx = g.unsqueeze(-1) * w
-        gw = sum_to_shape(g.unsqueeze(-1) * x, w.shape)
-        gb = None if b is None else sum_to_shape(g, b.shape)
+        if want_x:
+            gx = g.unsqueeze(-1) * w
+        if want_w:
+            gw = sum_to_shape(g.unsqueeze(-1) * x, w.shape)
+        if want_b:
+            gb = sum_to_shape(g, b.shape)
         return gx, gw, gb
     n_out, n_in = w.shape
-    gx = matmul_(g, w)
+    if want_x:
+        gx = matmul_(g, w)
     # Batch dims flattened into one, skipped when there is only one: on a small layer each
     # op left out is a dispatch saved on every backward.
     g_rows = g if g.dim() == 2 else g.reshape([-1, n_out])
-    x_rows = x if x.dim() == 2 else x.reshape([-1, n_in])
-    gw = matmul_(g_rows.t(), x_rows)
-    if b is None:
-        gb = None
-    elif tuple(b.shape) == (n_out,):
-        gb = g_rows.sum(0)
-    else:
-        gb = sum_to_shape(g, b.shape)
+    if want_w:
+        x_rows = x if x.dim() == 2 else x.reshape([-1, n_in])
+        gw = matmul_(g_rows.t(), x_rows)
+    if want_b:
+        gb = g_rows.sum(0) if tuple(b.shape) == (n_out,) else sum_to_shape(g, b.shape)
     return gx, gw, gb
+
+
+def _linear_backward(g, x, w, input_grad, weight_grad, bias_grad):
+    """The gradients of ``linear`` with a 2-D weight and a 1-D bias (or none) in one dispatch
+    instead of five (two products, a transpose, a reshape and a sum), which is most of a small
+    layer's backward. A gradient not asked for is an empty placeholder."""
+    n_out, n_in = w.shape
+    g_rows = g.reshape(-1, n_out)
+    gx = stacked_matmul(g, w) if input_grad else np.empty(0, g.dtype)
+    gw = np.matmul(g_rows.T, x.reshape(-1, n_in)) if weight_grad else np.empty(0, g.dtype)
+    gb = g_rows.sum(0) if bias_grad else np.empty(0, g.dtype)
+    return gx, gw, gb
+
+
+def _linear_backward_grad(ctx, ggx, ggw, ggb):
+    """Second order: the gradients of (g @ w, g_rows.T @ x_rows, g_rows.sum(0))."""
+    g, x, w, input_grad, weight_grad, bias_grad = ctx.args
+    want_g, want_x, want_w = needs_input_grad(ctx, 3)
+    n_out, n_in = w.shape
+    g_rows = g.reshape([-1, n_out])
+    gg = gx = gw = None
+    if want_g:
+        terms = []
+        if input_grad:
+            terms.append(matmul_(ggx, w.t()))
+        if weight_grad:
+            terms.append(matmul_(x.reshape([-1, n_in]), ggw.t()).reshape(list(g.shape)))
+        if bias_grad:
+            terms.append(ggb.expand(list(g.shape)))
+        for term in terms:
+            gg = term if gg is None else gg + term
+    if want_x and weight_grad:
+        gx = matmul_(g_rows, ggw).reshape(list(x.shape))
+    if want_w and input_grad:
+        gw = matmul_(g_rows.t(), ggx.reshape([-1, n_in]))
+    return gg, gx, gw, None, None, None
+
+
+_LINEAR_BACKWARD = register(
+    "linear_backward(Tensor grad_output, Tensor input, Tensor weight, bool input_grad, "
+    "bool weight_grad, bool bias_grad) -> (Tensor, Tensor, Tensor)",
+    impl=_linear_backward,
+    grad=_linear_backward_grad,
+)
 
 
 register(
@@ -482,10 +564,11 @@ def _bilinear(x1, x2, w, b):
 
 def _bilinear_grad(ctx, g):
     x1, x2, w, b = ctx.args
-    g1 = dispatch.call("einsum", "...o,oij,...j->...i", [g, w, x2])
-    g2 = dispatch.call("einsum", "...o,oij,...i->...j", [g, w, x1])
-    gw = dispatch.call("einsum", "...o,...i,...j->oij", [g, x1, x2])
-    gb = None if b is None else sum_to_shape(g, b.shape)
+    want_1, want_2, want_w, want_b = needs_input_grad(ctx, 4)
+    g1 = dispatch.call("einsum", "...o,oij,...j->...i", [g, w, x2]) if want_1 else None
+    g2 = dispatch.call("einsum", "...o,oij,...i->...j", [g, w, x1]) if want_2 else None
+    gw = dispatch.call("einsum", "...o,...i,...j->oij", [g, x1, x2]) if want_w else None
+    gb = sum_to_shape(g, b.shape) if want_b and b is not None else None
     return g1, g2, gw, gb
 
 
