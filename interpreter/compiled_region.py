@@ -16,12 +16,14 @@ from __future__ import annotations
 from typing import Optional
 
 from ..jit.ir import graph as G
-from ..kernels import scalar_codegen as SC
+from ..kernels import load_on_first_use
 from .errors import ScriptError
 from .executor import PreparedGraph, _Raised, _script_error, register_kind
 
+# The code generator imports Numba: it loads when a program first runs a region.
+SC = load_on_first_use("scalar_codegen")
+
 COMPILED_REGION = "prim::CompiledRegion"
-_INT64_MIN, _INT64_MAX = SC.INT64_MIN, SC.INT64_MAX
 
 
 class CompiledRegion:
@@ -58,7 +60,7 @@ class CompiledRegion:
     def fits(self, args: list) -> bool:
         for k in self.int_inputs:
             v = args[k]
-            if v < _INT64_MIN or v > _INT64_MAX:
+            if v < SC.INT64_MIN or v > SC.INT64_MAX:
                 return False
         return True
 

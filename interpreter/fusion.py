@@ -46,12 +46,15 @@ from ..jit.ir import types as T
 from ..jit.ops import registry
 from ..jit.ops.elementwise import result_dtype
 from ..jit.passes.fuse_pointwise import operand_names, reduction_info
-from ..kernels import cache as kcache
-from ..kernels import fusion as kf
+from ..kernels import load_on_first_use
 from . import autograd
 from . import memory
 from .executor import PreparedGraph, register_kind
 from .runtime import wrap
+
+# The code generator and the kernel cache import Numba: they load with the first fused group.
+kcache = load_on_first_use("cache")
+kf = load_on_first_use("fusion")
 
 PARALLEL_MIN = 1 << 18  # elements; below this a 2-thread barrier costs more than it saves
 # Below this many elements a group runs op by op. A kernel is compiled once per machine (the

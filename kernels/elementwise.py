@@ -8,40 +8,54 @@ thread, vectorized 16 lanes wide, into results NumPy allocates. ``error_model='n
 divisions free of the ZeroDivisionError branch that blocks vectorization. Results are within
 ``2e-6 * max(|reference|, 1)`` of a float64 reference (tests/kernels/test_activation_kernels.py,
 tests/ops/test_elementwise_kernels.py). Non-contiguous float32 inputs and float64 take NumPy's
-ufuncs, the NumPy chains and the ``@vectorize`` ufuncs below; float16 computes in float32.
+ufuncs, the NumPy chains and the ufuncs below (built on first use); float16 computes in float32.
 """
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
 import numpy as np
-from numba import njit, types, vectorize
-from numba.extending import intrinsic
+from numba import njit, vectorize
 
 from . import fastmath as _fm
+from .vector_width import wide_vectors
 
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=__name__)  # exp overflow -> inf
 
-_SIGS = ["float32(float32)", "float64(float64)"]
-_OPTS = dict(nopython=True, cache=True)
 _F32 = np.dtype(np.float32)
 _F16 = np.dtype(np.float16)
 
 
-@vectorize(_SIGS, **_OPTS)
-def _erf(x):
+# ------------------------------------------------------------------ ufuncs for float64 and strided
+
+def _scalar_erf(x):
     return math.erf(x)
 
 
-@vectorize(_SIGS, **_OPTS)
-def _erfc(x):
+def _scalar_erfc(x):
     return math.erfc(x)
 
 
-@vectorize(_SIGS, **_OPTS)
-def _gelu(x):
+def _scalar_gelu(x):
     return 0.5 * x * (1 + math.erf(x * 0.7071067811865476))
+
+
+@functools.cache
+def _ufunc(scalar_function):
+    """``scalar_function`` as a float32/float64 NumPy ufunc, built on its first use: building
+    one loads its machine code for every signature, which the module's import should not pay."""
+    return vectorize(["float32(float32)", "float64(float64)"], nopython=True,
+                     cache=True)(scalar_function)
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    return _ufunc(_scalar_erf)(x)
+
+
+def _erfc(x: np.ndarray) -> np.ndarray:
+    return _ufunc(_scalar_erfc)(x)
 
 
 # ------------------------------------------------------------------ float32 single-pass loops
@@ -57,21 +71,6 @@ _ZERO = np.float32(0.0)
 _RSQRT2 = np.float32(0.7071067811865476)
 _K0 = np.float32(2 * 0.7978845608028654)  # 2 * sqrt(2 / pi)
 _K1 = np.float32(2 * 0.7978845608028654 * 0.044715)
-
-
-@intrinsic
-def wide_vectors(typingctx):
-    """Let LLVM vectorize the calling function with 512-bit registers.
-
-    LLVM's tuning for AVX-512 server CPUs prefers 256-bit vectors; these loops are bound by
-    instruction throughput, and 16 lanes run them about 1.5x faster than 8 (exp at 1M float32:
-    0.49 ms vs 0.73 ms). Harmless on CPUs without AVX-512. llvmlite's attribute set accepts
-    only flag attributes, hence the string attribute added through ``set.add``.
-    """
-    def codegen(context, builder, signature, args):
-        set.add(builder.function.attributes, '"prefer-vector-width"="512"')
-        return context.get_dummy_value()
-    return types.none(), codegen
 
 
 @njit(**_LOOP)
@@ -231,7 +230,7 @@ def _gelu_tanh_np(x: np.ndarray) -> np.ndarray:
 
 def _gelu_np(x: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):  # gelu(-inf) is nan, as in PyTorch
-        return _gelu(x)
+        return _ufunc(_scalar_gelu)(x)
 
 
 exp = _loop_or_ufunc(_exp_loop, np.exp)

@@ -285,6 +285,7 @@ class _ExprEmitter:
 _HEADER = '''import numpy as np
 from numba import njit, prange
 from tensorscript.kernels import fastmath as fm
+from tensorscript.kernels.vector_width import wide_vectors
 '''
 
 _OPTIONS = "error_model='numpy', cache=True, boundscheck=False, nogil=True"
@@ -295,6 +296,7 @@ _OPTIONS = "error_model='numpy', cache=True, boundscheck=False, nogil=True"
 _BLOCK_SUM = f'''
 @njit({_OPTIONS}, fastmath={{'reassoc', 'contract', 'nsz'}})
 def _block_sum(values, base, count, zero):
+    wide_vectors()
     total = zero
     for j in range(count):
         total += values[base + j]
@@ -435,6 +437,8 @@ class _Gen:
             plan.allocate_shared("    ")
             # a task is CH consecutive rows sharing its scratch buffers
             L.append(f"    for task in {loop}(NCH):")
+            # inside the task loop: with prange it is a function of its own
+            L.append(f"{ind}wide_vectors()")
             plan.allocate_per_task(ind)
             L.append(f"{ind}for r in range(task * CH, min(task * CH + CH, R)):")
             ind += "    "
@@ -442,6 +446,7 @@ class _Gen:
         else:
             plan = None
             L.append(f"    for task in {loop}(R * NCH):")
+            L.append(f"{ind}wide_vectors()")
             L.append(f"{ind}r = task // NCH")
             L.append(f"{ind}lo = (task - r * NCH) * CH")
             L.append(f"{ind}n = min(CH, C - lo)")
@@ -656,7 +661,7 @@ class _RowPlan:
         params = [p for i in ins for p in (f"in{i}", f"u{i}")] + row_values
         flags = "{" + ", ".join(repr(f) for f in sorted(FASTMATH_FLAGS | {"reassoc"})) + "}"
         gen.helpers += ["", f"@njit({_OPTIONS}, fastmath={flags})",
-                        f"def _chain_sum{k}(count, {', '.join(params)}):",
+                        f"def _chain_sum{k}(count, {', '.join(params)}):", "    wide_vectors()",
                         f"    total = {gen.consts.get(0.0, s.compute)}",
                         "    for j in range(count):", *body, "    return total"]
         return ", ".join(f"{p} + ub" if p.startswith("u") else p for p in params)

@@ -5,10 +5,11 @@
 """
 __version__ = "0.1.0"
 
+import importlib as _importlib  # noqa: E402
+
 from .errors import CompileError, LoadError, ScriptError  # noqa: E402
 from .eager import *  # noqa: E402,F401,F403  the tensor library
 from .eager import __all__ as _eager_names  # noqa: E402
-from . import nn  # noqa: E402,F401
 from .compiler import *  # noqa: E402,F401,F403  script, CompilationUnit, jit, trace
 from .compiler import __all__ as _compiler_names  # noqa: E402
 
@@ -20,5 +21,15 @@ jit.trace = trace  # noqa: F405
 from .tracing import is_tracing as _is_tracing  # noqa: E402
 jit.is_tracing = _is_tracing  # noqa: F405
 __all__ += ["trace", "TracerWarning", "save", "load", "load_safetensors", "save_safetensors"]
-from . import optim  # noqa: E402,F401
 from . import linalg  # noqa: E402,F401
+
+# ``nn`` and ``optim`` load when first named (``ts.nn``, ``import tensorscript.nn``): they
+# build ~60 functions from the registry and a few dozen classes, which a program that
+# scripts functions or computes on tensors never uses.
+_SUBMODULES_LOADED_ON_FIRST_USE = ("nn", "optim")
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES_LOADED_ON_FIRST_USE:
+        return _importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

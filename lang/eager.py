@@ -85,7 +85,7 @@ def _make_function(name: str):
 
     fn.__name__ = name
     fn.__qualname__ = name
-    fn.__doc__ = "\n".join(op.schema.text for op in candidates())
+    fn.__doc__ = "\n".join(op.schema_text for op in candidates())
     return fn
 
 

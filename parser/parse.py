@@ -27,15 +27,17 @@ deep, so that no later stage that recurses over the tree can exhaust Python's st
 """
 from __future__ import annotations
 
+import functools
 import gc
+import hashlib
+import json
+import os
 import re
+import tempfile
 import threading
 import unicodedata
 from importlib import resources
-
-from lark import Lark
-from lark.lexer import PatternStr
-from lark.parsers.lalr_analysis import Shift
+from pathlib import Path
 
 from . import ast
 from . import syntax_errors as errors
@@ -77,13 +79,14 @@ def parse_expression(text: str, name: str = "<string>", line_offset: int = 0) ->
 
 # ---------------------------------------------------------------- the parser
 #
-# Lark compiles the grammar: its terminals and its LALR(1) table (cached on disk by Lark).
-# Tokenizing and the LALR loop run here instead of in Lark's runtime, because they are the
-# whole cost of parsing: a token passes through ~15 unit reductions (test → or_test → ... →
-# atom) and this loop does each with two list operations, where Lark's calls three wrappers.
-# Both follow Lark's conventions: the terminals are tried in Lark's order, a NAME that
-# spells a keyword is that keyword, rules named ``_x`` are spliced into their parent,
-# ``?rule`` with one child is that child, and every token is kept (keep_all_tokens).
+# Lark compiles the grammar: its terminals and its LALR(1) table, which this module keeps as
+# JSON data (see _tables). Tokenizing and the LALR loop run here instead of in Lark's runtime,
+# because they are the whole cost of parsing: a token passes through ~15 unit reductions
+# (test → or_test → ... → atom) and this loop does each with two list operations, where
+# Lark's calls three wrappers. Both follow Lark's conventions: the terminals are tried in
+# Lark's order, a NAME that spells a keyword is that keyword, rules named ``_x`` are spliced
+# into their parent, ``?rule`` with one child is that child, and every token is kept
+# (keep_all_tokens).
 
 _LOCK = threading.RLock()
 _PARSER = None
@@ -92,12 +95,96 @@ _PARSER = None
 def _parser() -> "_Parser":
     global _PARSER
     if _PARSER is None:
-        _PARSER = _Parser()
+        _PARSER = _Parser(_tables())
     return _PARSER
 
 
 def _grammar_text() -> str:
     return resources.files("tensorscript.grammar").joinpath("tensorscript.lark").read_text()
+
+
+# ---------------------------------------------------------------- the tables, as data
+#
+# Lark takes about a second to build the LALR table and Lark's own cache is a pickle, which
+# runs code when loaded. The table is stored instead as JSON next to this module's bytecode,
+# under a name that hashes the grammar: a process loads it in a few milliseconds, without
+# importing Lark, and nothing in it can run.
+
+_TABLE_FORMAT = "tensorscript-lalr-v1"
+_TABLE_KEYS = {"terminals", "ignore", "rules", "states", "start", "end"}
+
+
+def _tables_path(grammar: str) -> Path:
+    digest = hashlib.sha256(f"{_TABLE_FORMAT}\n{grammar}".encode()).hexdigest()[:24]
+    return Path(__file__).resolve().parent / "__pycache__" / f"grammar-{digest}.json"
+
+
+def _tables() -> dict:
+    """The grammar's terminals, rules and LALR states, from the stored JSON when it is there
+    and whole, else from Lark (and then stored, where the folder is writable)."""
+    grammar = _grammar_text()
+    path = _tables_path(grammar)
+    try:
+        tables = json.loads(path.read_text())
+        if tables.get("format") == _TABLE_FORMAT and _TABLE_KEYS <= tables.keys():
+            return tables
+    except (OSError, ValueError, AttributeError):
+        pass  # absent, unreadable or damaged: built again below
+    tables = _tables_from_lark(grammar)
+    _store(path, json.dumps(tables, separators=(",", ":")))
+    return tables
+
+
+def _store(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (another process may be reading it); a folder
+    that cannot be written leaves the tables in memory only."""
+    try:
+        path.parent.mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(text)
+            os.chmod(tmp, 0o644)  # mkstemp's 0o600 would hide it from other users
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass
+
+
+def _tables_from_lark(grammar: str) -> dict:
+    """What the lexer and the LALR loop need of Lark's analysis of ``grammar``. The table is
+    reached through Lark's internals, so pyproject.toml pins the Lark versions tested."""
+    from lark import Lark
+    from lark.lexer import PatternStr
+    from lark.parsers.lalr_analysis import Shift
+
+    lark = Lark(grammar, start="module", parser="lalr", lexer="basic", keep_all_tokens=True,
+                maybe_placeholders=False)
+    terminals = [{"name": t.name, "regexp": t.pattern.to_regexp(), "value": t.pattern.value,
+                  "string": isinstance(t.pattern, PatternStr), "priority": t.priority,
+                  "max_width": t.pattern.max_width} for t in lark.terminals]
+    table = lark.parser.parser.parser.parse_table
+    rule_index: dict = {}
+    rules = []
+    states = [None] * len(table.states)
+    for state, actions in table.states.items():
+        row = {}
+        for symbol, (action, rule) in actions.items():
+            if action is Shift:
+                row[symbol] = [0, rule]  # shift or goto: ``rule`` is the next state
+                continue
+            if rule not in rule_index:
+                rule_index[rule] = len(rules)
+                rules.append({"origin": rule.origin.name, "alias": rule.alias,
+                              "expand1": bool(rule.options.expand1),
+                              "expansion": [[sym.name, sym.is_term] for sym in rule.expansion]})
+            row[symbol] = [1, rule_index[rule]]
+        states[state] = row
+    return {"format": _TABLE_FORMAT, "terminals": terminals,
+            "ignore": list(lark.lexer_conf.ignore), "rules": rules, "states": states,
+            "start": table.start_states["module"], "end": table.end_states["module"]}
 
 
 class Token:
@@ -134,31 +221,25 @@ def _advance(text: str, start: int, end: int, line: int, line_start: int) -> tup
 class _Lexer:
     """Text → tokens, with Python's NEWLINE/INDENT/DEDENT and brackets checked."""
 
-    def __init__(self, lark: Lark) -> None:
-        ignore = set(lark.lexer_conf.ignore)
-        name_re = None
-        terminals = []
-        for t in lark.terminals:
-            if t.name == "NAME":
-                name_re = re.compile(t.pattern.to_regexp())
-            terminals.append(t)
+    def __init__(self, terminals: list, ignore: list) -> None:
+        ignore = set(ignore)
+        name_re = re.compile(next(t["regexp"] for t in terminals if t["name"] == "NAME"))
         self.keywords = {
-            t.pattern.value: t.name for t in terminals
-            if isinstance(t.pattern, PatternStr) and name_re.fullmatch(t.pattern.value)
+            t["value"]: t["name"] for t in terminals
+            if t["string"] and name_re.fullmatch(t["value"])
         }
         # Lark's order: priority, then longest possible match, then longest pattern.
         ordered = sorted(
-            (t for t in terminals if t.pattern.value not in self.keywords or
-             not isinstance(t.pattern, PatternStr)),
-            key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
+            (t for t in terminals if t["value"] not in self.keywords or not t["string"]),
+            key=lambda t: (-t["priority"], -t["max_width"], -len(t["value"]), t["name"]))
         # What the grammar ignores (spaces, line continuations) is matched in front of every
         # token, in the same regular expression. A comment is left to the newline token that
         # ends its line, where "# type:" comments are found.
-        skip = "|".join(t.pattern.to_regexp() for t in ordered
-                        if t.name in ignore and t.name != "COMMENT")
+        skip = "|".join(t["regexp"] for t in ordered
+                        if t["name"] in ignore and t["name"] != "COMMENT")
         self.master = re.compile(
-            f"(?:{skip})*(?:" + "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})"
-                                         for t in ordered if t.name not in ignore) + ")")
+            f"(?:{skip})*(?:" + "|".join(f"(?P<{t['name']}>{t['regexp']})"
+                                         for t in ordered if t["name"] not in ignore) + ")")
         self.skip = re.compile(f"(?:{skip})*")
 
     def tokenize(self, text: str) -> list:
@@ -280,16 +361,16 @@ class _Rule:
 
     __slots__ = ("size", "origin", "build", "splice", "single", "unit")
 
-    def __init__(self, rule, builder) -> None:
-        self.size = len(rule.expansion)
-        self.origin = rule.origin.name
+    def __init__(self, rule: dict, builder) -> None:
+        self.size = len(rule["expansion"])
+        self.origin = rule["origin"]
         # Positions of children that are spliced-in rules (their value is a list).
-        self.splice = tuple(i for i, sym in enumerate(rule.expansion)
-                            if not sym.is_term and sym.name.startswith("_"))
-        self.single = bool(rule.options.expand1 and not rule.alias)
+        self.splice = tuple(i for i, (name, is_term) in enumerate(rule["expansion"])
+                            if not is_term and name.startswith("_"))
+        self.single = bool(rule["expand1"] and not rule["alias"])
         # A ?rule of one child that needs no splicing: the child stands for the rule.
         self.unit = self.single and self.size == 1 and not self.splice
-        name = rule.alias or rule.origin.name
+        name = rule["alias"] or rule["origin"]
         if name.startswith("_"):
             self.build = None
         else:
@@ -307,31 +388,29 @@ def _no_builder(name: str):
 
 
 class _Parser:
-    def __init__(self) -> None:
+    def __init__(self, tables: dict) -> None:
         self.builder = _Builder()
-        self.lark = Lark(_grammar_text(), start="module", parser="lalr", lexer="basic",
-                         keep_all_tokens=True, maybe_placeholders=False, cache=True)
-        self.lexer = _Lexer(self.lark)
-        # Lark builds the LALR table from the grammar; the loop that runs it is ours (building the
-        # AST while reducing is several times faster than Lark's tree + transformer). The table
-        # is reached through Lark's internals, so pyproject.toml pins the Lark versions tested.
-        table = self.lark.parser.parser.parser.parse_table
-        rules: dict = {}
+        self.lexer = _Lexer(tables["terminals"], tables["ignore"])
+        # The loop that runs the table is ours: building the AST while reducing is several
+        # times faster than Lark's tree + transformer.
+        rules = [_Rule(rule, self.builder) for rule in tables["rules"]]
         # Each state: terminal or rule name → the next state (shift or goto) or a _Rule.
-        self.states = {}
-        for state, actions in table.states.items():
-            row = {}
-            for symbol, (action, arg) in actions.items():
-                if action is Shift:
-                    row[symbol] = arg
-                else:
-                    if arg not in rules:
-                        rules[arg] = _Rule(arg, self.builder)
-                    row[symbol] = rules[arg]
-            self.states[state] = row
+        self.states = {
+            state: {symbol: rules[arg] if action else arg for symbol, (action, arg) in row.items()}
+            for state, row in enumerate(tables["states"])
+        }
         self.shortcuts: dict = {}
-        self.start_state = table.start_states["module"]
-        self.end_state = table.end_states["module"]
+        self.start_state = tables["start"]
+        self.end_state = tables["end"]
+
+    @functools.cached_property
+    def lark(self):
+        """Lark's own analysis of the grammar (its rules and terminals), for tools that
+        inspect the grammar; parsing reads only the tables."""
+        from lark import Lark
+
+        return Lark(_grammar_text(), start="module", parser="lalr", lexer="basic",
+                    keep_all_tokens=True, maybe_placeholders=False)
 
     def parse(self, source: SourceFile) -> ast.Module:
         builder = self.builder

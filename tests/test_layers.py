@@ -59,6 +59,10 @@ def _imports(path: pathlib.Path):
             else:
                 name = node.module or ""
             yield node.lineno, name
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+              and node.func.id == "load_on_first_use"):
+            # a kernel module held for loading on first use is an import all the same
+            yield node.lineno, "tensorscript.kernels." + node.args[0].value
 
 
 SOURCES = [p for folder in LAYERS for p in (ROOT / folder).glob("*.py")] + [
@@ -73,3 +77,8 @@ def test_imports_respect_layers(path):
             assert name.split(".")[0] != "torch", f"{path}:{lineno} imports torch"
             continue
         assert _rank_of_module(name) <= rank, f"{path}:{lineno} imports {name} from a higher layer"
+
+
+def test_kernel_modules_loaded_on_first_use_are_seen():
+    found = dict(_imports(ROOT / "jit/ops/elementwise.py"))
+    assert "tensorscript.kernels.elementwise" in found.values()

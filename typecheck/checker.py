@@ -52,7 +52,6 @@ from typing import Any, Optional
 from ..jit.ir import types as T
 from ..jit.ops import registry
 from ..parser import ast
-from ..parser.parse import parse_expression
 from ..parser.source import CompileError, Span
 from . import builtins as B
 from . import messages as M
@@ -503,6 +502,8 @@ class ModuleChecker:
         head, arrow, ret = text.rpartition("->")
         if not arrow or not head.strip().startswith("("):
             raise _err(node.span, M.TYPE_COMMENT, text=text)
+        from ..parser.parse import parse_expression  # loaded already by the parse that found it
+
         try:
             params = parse_expression(head.strip(), line_offset=node.span.line)
             returns = parse_expression(ret.strip(), line_offset=node.span.line)

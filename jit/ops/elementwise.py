@@ -17,7 +17,7 @@ from functools import partial
 
 import numpy as np
 
-from ...kernels import elementwise as K
+from ...kernels import load_on_first_use
 from ..ir import dtypes
 from .registry import INPLACE, NONDIFFERENTIABLE, POINTWISE, Namespace, get, overloads, register
 
@@ -28,6 +28,9 @@ warnings.filterwarnings("ignore", category=RuntimeWarning, module=__name__)
 T = (Namespace.TORCH,)
 PW = {POINTWISE}
 PW_ND = {POINTWISE, NONDIFFERENTIABLE}
+
+# Numba's kernels load on the first call of one of them, not when the registry is imported.
+K = load_on_first_use("elementwise")
 
 _F32 = np.dtype(np.float32)
 _I64 = np.dtype(np.int64)
@@ -157,8 +160,7 @@ def register_inplace(qualified_name: str, inplace_name: str | None = None, **ove
     """Register ``name_`` from the out-of-place entry: same schema, same gradient rule."""
     op = get(qualified_name)
     name = inplace_name or op.name + "_"
-    text = op.schema.text
-    text = name + text[len(op.name):]
+    text = name + op.schema_text[len(op.name):]
     inplace_impl = _INPLACE_KERNELS.get(op.qualified_name, _copy_inplace)(op.impl)
     tags = (set(op.tags) - {NONDIFFERENTIABLE}) | {INPLACE} if op.grad else set(op.tags) | {INPLACE}
     return register(text, impl=inplace_impl, grad=op.grad, tags=tags, method=True,
@@ -501,6 +503,16 @@ def _float_fn(ufunc):
     return impl
 
 
+def _float_kernel(name: str):
+    """``_float_fn`` of ``kernels.elementwise.<name>``, looked up on each call: a lookup at
+    registration would load the kernel module, and Numba with it."""
+    def impl(a):
+        if a.dtype.kind != "f":
+            a = a.astype(_F32)
+        return getattr(K, name)(a)
+    return impl
+
+
 def _same_int(ufunc):
     """Rounding functions keep integer dtypes (and are the identity on them)."""
     def impl(a):
@@ -535,10 +547,10 @@ _unary("sign", _sign, _zero_grad, "sign(a)")
 _unary("sgn", _sign, _zero_grad, "sign(a)")
 _unary("square", lambda a: np.square(a.astype(np.int64) if a.dtype == _BOOL else a),
        lambda ctx, g: (g * 2 * ctx.args[0],), "a * a")
-_unary("exp", _float_fn(K.exp), lambda ctx, g: (g * ctx.out,), "exp(a)")
+_unary("exp", _float_kernel("exp"), lambda ctx, g: (g * ctx.out,), "exp(a)")
 _unary("exp2", _float_fn(np.exp2), lambda ctx, g: (g * ctx.out * _LN2,), "exp2(a)")
 _unary("expm1", _float_fn(np.expm1), lambda ctx, g: (g * (ctx.out + 1),), "expm1(a)")
-_unary("log", _float_fn(K.log), lambda ctx, g: (g / ctx.args[0],), "log(a)")
+_unary("log", _float_kernel("log"), lambda ctx, g: (g / ctx.args[0],), "log(a)")
 _unary("log2", _float_fn(np.log2), lambda ctx, g: (g / (ctx.args[0] * _LN2),), "log2(a)")
 _unary("log10", _float_fn(np.log10), lambda ctx, g: (g / (ctx.args[0] * _LN10),), "log10(a)")
 _unary("log1p", _float_fn(np.log1p), lambda ctx, g: (g / (ctx.args[0] + 1),), "log1p(a)")
@@ -556,12 +568,12 @@ _unary("arccos", _float_fn(np.arccos), lambda ctx, g: (-g * (1 - ctx.args[0] * c
 _unary("arctan", _float_fn(np.arctan), lambda ctx, g: (g / (ctx.args[0] * ctx.args[0] + 1),), "atan(a)")
 _unary("sinh", _float_fn(np.sinh), lambda ctx, g: (g * ctx.args[0].cosh(),), "sinh(a)")
 _unary("cosh", _float_fn(np.cosh), lambda ctx, g: (g * ctx.args[0].sinh(),), "cosh(a)")
-_unary("tanh", _float_fn(K.tanh), lambda ctx, g: (g * (1 - ctx.out * ctx.out),), "tanh(a)")
-_unary("sigmoid", _float_fn(K.sigmoid), lambda ctx, g: (g * ctx.out * (1 - ctx.out),),
+_unary("tanh", _float_kernel("tanh"), lambda ctx, g: (g * (1 - ctx.out * ctx.out),), "tanh(a)")
+_unary("sigmoid", _float_kernel("sigmoid"), lambda ctx, g: (g * ctx.out * (1 - ctx.out),),
        "1 / (1 + exp(-a))")
-_unary("erf", _float_fn(K.erf),
+_unary("erf", _float_kernel("erf"),
        lambda ctx, g: (g * (ctx.args[0] * ctx.args[0] * -1).exp() * (2 / math.sqrt(math.pi)),), "erf(a)")
-_unary("erfc", _float_fn(K.erfc),
+_unary("erfc", _float_kernel("erfc"),
        lambda ctx, g: (g * (ctx.args[0] * ctx.args[0] * -1).exp() * (-2 / math.sqrt(math.pi)),), "erfc(a)")
 _unary("floor", _same_int(np.floor), _zero_grad, "floor(a)")
 _unary("ceil", _same_int(np.ceil), _zero_grad, "ceil(a)")
@@ -592,7 +604,7 @@ def _relu(a):
 
 
 _unary("relu", _relu, lambda ctx, g: (g * (ctx.out > 0),), "maximum(a, 0)")
-_unary("silu", _float_fn(K.silu), lambda ctx, g: (g * _silu_grad(ctx.args[0]),), "a / (1 + exp(-a))",
+_unary("silu", _float_kernel("silu"), lambda ctx, g: (g * _silu_grad(ctx.args[0]),), "a / (1 + exp(-a))",
        namespaces=(Namespace.TORCH, Namespace.FUNCTIONAL))
 
 
@@ -917,7 +929,7 @@ for _alias, _name in (("greater", "gt"), ("less", "lt"), ("greater_equal", "ge")
                       ("less_equal", "le"), ("not_equal", "ne")):
     for _ov in ("Tensor", "Scalar"):
         _src = get(f"{_name}.{_ov}")
-        register(_alias + _src.schema.text[len(_name):], impl=_src.impl, tags=PW_ND,
+        register(_alias + _src.schema_text[len(_name):], impl=_src.impl, tags=PW_ND,
                  scalar_expr=_src.scalar_expr, method=True, namespaces=T)
 
 for _name, _uf, _expr in (("logical_and", np.logical_and, "a and b"),

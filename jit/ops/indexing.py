@@ -13,13 +13,15 @@ import math
 
 import numpy as np
 
-from ...kernels import indexing as _ik
+from ...kernels import load_on_first_use
 from ..ir import dtypes
 from .dispatch import call, is_tensor
 from .registry import INPLACE, NONDIFFERENTIABLE, Namespace, bind, get, register
 from .shape import contiguous, broadcast_shapes, shape_of, slice_bounds, wrap_dim
 
 T = (Namespace.TORCH,)
+# Numba's kernels load on the first call of one of them, not when the registry is imported.
+_ik = load_on_first_use("indexing")
 # bound directly, skipping overload resolution: indexing is the hottest path in eager code
 _SELECT, _SLICE = get("select.int"), get("slice.Tensor")
 _UNSQUEEZE, _ALIAS = get("unsqueeze"), get("alias")

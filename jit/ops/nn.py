@@ -21,13 +21,16 @@ from collections.abc import Callable
 import numpy as np
 
 from ...kernels import conv as _conv
-from ...kernels import nn as _nnk
-from ...kernels import pool as _pool
+from ...kernels import load_on_first_use
 from ..ir import dtypes
 from . import dispatch
 from .linalg import check_same_dtype
 from .registry import MUTATES, NONDIFFERENTIABLE, RANDOM, Namespace, bind, get, register
 from .schema import parse_schema
+
+# Numba's kernels load on the first call of one of them, not when the registry is imported.
+_nnk = load_on_first_use("nn")
+_pool = load_on_first_use("pool")
 
 F = (Namespace.FUNCTIONAL,)
 TORCH_AND_F = (Namespace.TORCH, Namespace.FUNCTIONAL)
@@ -1893,38 +1896,98 @@ def _pointwise_loss(
     """A loss that is an elementwise function of (input, target), then reduced.
 
     ``value(x, t, *params)`` is the elementwise loss, ``derivative(x, t, *params)`` its
-    (d/dx, d/dt), all in float64."""
+    (d/dx, d/dt), both in the inputs' dtype as PyTorch computes them: a float32 loss over
+    float64 copies of its inputs cost a large layer's training step more than its own work.
+    The gradient is the op ``<name>_backward(grad_output, input, target, input_grad,
+    target_grad, ...)``, which makes only the gradients its flags ask for (a target that does
+    not require grad costs nothing); the others come back as empty placeholders."""
     legacy_params = "bool? size_average=None, bool? reduce=None, " if legacy else ""
-    schema = (
-        f"{name}(Tensor input, Tensor target, {legacy_params}str "
-        f'reduction="mean"{extra_params}) -> Tensor'
-    )
+    params = f'{legacy_params}str reduction="mean"{extra_params}'
 
     def split(args):
         if legacy:
-            size_average, reduce, reduction, *params = args
-            return _reduction(size_average, reduce, reduction), params
-        reduction, *params = args
-        return reduction, params
+            size_average, reduce, reduction, *extra = args
+            return _reduction(size_average, reduce, reduction), extra
+        reduction, *extra = args
+        return reduction, extra
+
+    def operands(x, t):
+        dtype = np.result_type(x.dtype, t.dtype)
+        a, b = _broadcast_pair(name, x.astype(dtype, copy=False), t.astype(dtype, copy=False))
+        return a, b, dtype
 
     def forward(x, t, *args):
-        reduction, params = split(args)
+        reduction, extra = split(args)
         _check_reduction(name, reduction)
         _float_input(name, x)
-        a, b = _broadcast_pair(name, x.astype(np.float64), t.astype(np.float64))
-        return _reduce(value(a, b, *params), reduction, np.result_type(x.dtype, t.dtype))
+        a, b, dtype = operands(x, t)
+        return _reduce_elementwise(value(a, b, *extra), reduction, dtype)
 
-    def backward(g, x, t, *args):
-        reduction, params = split(args)
-        a, b = _broadcast_pair(name, x.astype(np.float64), t.astype(np.float64))
-        gs = _reduce_grad(np.asarray(g, dtype=np.float64), reduction, a.shape, a.size)
-        dx, dt = derivative(a, b, *params)
-        return _sum_to(gs * dx, x.shape), _sum_to(gs * dt, t.shape)
+    def backward(g, x, t, input_grad, target_grad, *args):
+        reduction, extra = split(args)
+        a, b, dtype = operands(x, t)
+        scale = _reduce_grad(np.asarray(g, dtype=dtype), reduction, a.shape, a.size)
+        dx, dt = derivative(a, b, *extra)
+        gx = _gradient_in(scale * dx, x) if input_grad else np.empty(0, dtype)
+        gt = _gradient_in(scale * dt, t) if target_grad else np.empty(0, dtype)
+        return gx, gt
 
-    return composite(schema, forward, backward, namespaces=F)
+    backward_op = register(
+        f"{name}_backward(Tensor grad_output, Tensor input, Tensor target, bool input_grad, "
+        f"bool target_grad, {params}) -> (Tensor, Tensor)",
+        impl=backward,
+    )
+
+    def rule(ctx, g):
+        t = ctx.args[1]
+        # which inputs want a gradient; a ctx that does not say wants both
+        flags = getattr(ctx, "needs_input_grad", None)
+        want_x = flags is None or bool(flags[0])
+        want_t = (flags is None or bool(flags[1])) and t.dtype.is_floating_point
+        gx, gt = bind(backward_op, g, ctx.args[0], t, want_x, want_t, *ctx.args[2:])
+        unused = (None,) * (len(ctx.args) - 2)
+        return ((gx if want_x else None), (gt if want_t else None)) + unused
+
+    return register(
+        f"{name}(Tensor input, Tensor target, {params}) -> Tensor",
+        impl=forward,
+        grad=rule,
+        namespaces=F,
+    )
 
 
-_pointwise_loss("mse_loss", lambda x, t: (x - t) ** 2, lambda x, t: (2 * (x - t), -2 * (x - t)))
+def _reduce_elementwise(loss: np.ndarray, reduction: str, dtype) -> np.ndarray:
+    """:func:`_reduce` for a fresh loss array: the same pairwise sum and division in the
+    loss's dtype as ``ndarray.mean``, without its bookkeeping, which costs more than a small
+    loss."""
+    if reduction == "none":
+        return np.asarray(loss, dtype=dtype)
+    total = np.add.reduce(loss, axis=None)
+    if reduction == "mean":
+        total = total / loss.size if loss.size else np.nan
+    return np.asarray(total, dtype=dtype)
+
+
+def _gradient_in(g: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """``g`` summed to ``like``'s shape and cast to its dtype; a gradient already in that
+    shape stays the array it is (not a view), so it can become a ``.grad`` without a copy."""
+    if g.shape != like.shape:
+        g = _sum_to(g, like.shape)
+    return g.astype(like.dtype, copy=False)
+
+
+def _squared_difference(x, t):
+    d = x - t
+    return np.multiply(d, d, out=d)
+
+
+def _squared_difference_d(x, t):
+    dx = x - t
+    dx *= 2
+    return dx, -dx
+
+
+_pointwise_loss("mse_loss", _squared_difference, _squared_difference_d)
 _pointwise_loss(
     "l1_loss", lambda x, t: np.abs(x - t), lambda x, t: (np.sign(x - t), -np.sign(x - t))
 )

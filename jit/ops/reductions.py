@@ -10,13 +10,16 @@ import math
 
 import numpy as np
 
+from ...kernels import load_on_first_use
 from ...kernels import reductions as _rk
-from ...kernels import rowwise as _rw
-from ...kernels import scan as _scan
 from ..ir import dtypes
 from .dispatch import call
 from .registry import NONDIFFERENTIABLE, REDUCTION, Namespace, register
 from .shape import contiguous, shape_of, sum_to, wrap_dim, wrap_dims
+
+# Numba's kernels load on the first call of one of them, not when the registry is imported.
+_rw = load_on_first_use("rowwise")
+_scan = load_on_first_use("scan")
 
 T = (Namespace.TORCH,)
 TF = (Namespace.TORCH, Namespace.FUNCTIONAL)

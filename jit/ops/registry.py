@@ -13,7 +13,9 @@ imported, so this module never imports the runtime.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Callable, Iterable, Optional
 
 from .schema import NO_DEFAULT, Schema, SType, parse_schema
@@ -41,9 +43,16 @@ class Namespace:
     OPERATOR = "operator"  # reachable only through an operator (+, [], in, ...)
 
 
+# The name and overload at the head of a schema, read without parsing the rest.
+_SCHEMA_HEAD = re.compile(r"\s*([A-Za-z_][A-Za-z_0-9]*)(?:\.([A-Za-z_][A-Za-z_0-9]*))?\s*\(")
+
+
 @dataclass(eq=False)
 class OpDef:
-    schema: Schema
+    # The parsed schema, or its text until ``schema`` is first read: parsing the ~1,100
+    # schemas would cost every ``import tensorscript`` a tenth of a second, most of them for
+    # ops a program never names.
+    signature: Schema | str
     impl: Callable  # CPU kernel on NumPy arrays and Python values, arguments in schema order
     grad: Optional[Callable] = None  # grad(ctx, *grad_outputs) -> one gradient per argument
     meta: Optional[Callable] = None  # dtype/shape rule: (*arg metas) -> output meta(s)
@@ -55,19 +64,39 @@ class OpDef:
     doc: str = ""
     extra: dict = field(default_factory=dict)  # anything an op needs that no reader shares
 
-    @property
+    @cached_property
+    def schema(self) -> Schema:
+        if isinstance(self.signature, str):
+            self.signature = parse_schema(self.signature)
+        return self.signature
+
+    @cached_property
     def name(self) -> str:
-        return self.schema.name
+        return self._head()[0]
+
+    @cached_property
+    def qualified_name(self) -> str:
+        name, overload = self._head()
+        return f"{name}.{overload}" if overload else name
+
+    def _head(self) -> tuple[str, str]:
+        if isinstance(self.signature, Schema):
+            return self.signature.name, self.signature.overload
+        head = _SCHEMA_HEAD.match(self.signature)
+        if head is None:
+            return self.schema.name, self.schema.overload  # raises the parser's error
+        return head.group(1), head.group(2) or ""
 
     @property
-    def qualified_name(self) -> str:
-        return self.schema.qualified_name
+    def schema_text(self) -> str:
+        """The schema as registered, read without parsing it."""
+        return self.signature if isinstance(self.signature, str) else self.signature.text
 
     def has(self, tag: str) -> bool:
         return tag in self.tags
 
     def __repr__(self) -> str:
-        return f"<op {self.schema.text}>"
+        return f"<op {self.schema_text}>"
 
 
 _OPS: dict[str, OpDef] = {}  # qualified name -> entry
@@ -79,13 +108,12 @@ def register(schema: str, impl: Callable, *, grad: Optional[Callable] = None,
              scalar_expr: Optional[str] = None, method: bool = False,
              namespaces: Iterable[str] = (), cuda_kernel: Optional[str] = None,
              doc: str = "", **extra) -> OpDef:
-    parsed = parse_schema(schema)
-    if parsed.qualified_name in _OPS:
-        raise ValueError(f"op {parsed.qualified_name} is registered twice")
-    op = OpDef(parsed, impl, grad, meta, frozenset(tags), scalar_expr, method,
+    op = OpDef(schema, impl, grad, meta, frozenset(tags), scalar_expr, method,
                tuple(namespaces), cuda_kernel, doc, extra)
-    _OPS[parsed.qualified_name] = op
-    _OVERLOADS.setdefault(parsed.name, []).append(op)
+    if op.qualified_name in _OPS:
+        raise ValueError(f"op {op.qualified_name} is registered twice")
+    _OPS[op.qualified_name] = op
+    _OVERLOADS.setdefault(op.name, []).append(op)
     return op
 
 

@@ -1,4 +1,4 @@
-"""Op signatures in TorchScript's schema language, parsed once at registration.
+"""Op signatures in TorchScript's schema language, parsed when an op's schema is first read.
 
     add.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor
     max.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor values, Tensor indices)
@@ -91,12 +91,13 @@ _TOKEN = re.compile(r"\s*(->|\.\.\.|[A-Za-z_][A-Za-z_0-9]*|-?\d+(?:\.\d*)?(?:[eE
 class _Tokens:
     def __init__(self, text: str):
         self.text = text
-        self.toks = [m.group(1) for m in _TOKEN.finditer(text)]
+        self.toks = _TOKEN.findall(text)
+        self.end = len(self.toks)
         self.i = 0
 
     def peek(self, k: int = 0) -> Optional[str]:
         j = self.i + k
-        return self.toks[j] if j < len(self.toks) else None
+        return self.toks[j] if j < self.end else None
 
     def next(self) -> str:
         tok = self.peek()
@@ -109,6 +110,10 @@ class _Tokens:
         got = self.next()
         if got != tok:
             raise ValueError(f"expected {tok!r}, got {got!r} in schema: {self.text}")
+
+
+# Types are immutable: one instance per base type spares most of the constructor calls.
+_BASE_TYPES: dict = {}
 
 
 def _parse_type(ts: _Tokens) -> SType:
@@ -129,7 +134,7 @@ def _parse_type(ts: _Tokens) -> SType:
         ts.expect(")")
         t = SType("dict", (key, value))
     else:
-        t = SType(tok)
+        t = _BASE_TYPES.get(tok) or _BASE_TYPES.setdefault(tok, SType(tok))
     while ts.peek() in ("[", "?"):
         if ts.next() == "[":
             size = None

@@ -18,8 +18,11 @@ executor runs the node through ``interpreter.compiled_region``.
 """
 from __future__ import annotations
 
-from ...kernels import scalar_codegen as SC
+from ...kernels import load_on_first_use
 from ..ir import graph as G
+
+# The code generator imports Numba: it loads when the pass first meets a scalar node.
+SC = load_on_first_use("scalar_codegen")
 
 COMPILED_REGION = "prim::CompiledRegion"
 # A counted loop that runs at most this many times does not pay for its compilation.
@@ -27,7 +30,10 @@ SMALL_TRIP_COUNT = 8
 
 
 def compile_scalar_regions(graph: G.Graph) -> G.Graph:
-    _visit_block(graph.block, graph)
+    # Only a loop pays for its compilation: a graph without one leaves the code generator,
+    # and Numba with it, unloaded.
+    if any(_worth_compiling(n) for n in graph.block.nodes):
+        _visit_block(graph.block, graph)
     return graph
 
 
