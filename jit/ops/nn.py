@@ -25,6 +25,7 @@ from ...kernels import load_on_first_use
 from ..ir import dtypes
 from . import dispatch
 from .linalg import check_same_dtype
+from .reductions import softmax_f32
 from .registry import MUTATES, NONDIFFERENTIABLE, RANDOM, Namespace, bind, get, register
 from .schema import parse_schema
 
@@ -1201,8 +1202,6 @@ def _softmax_functional(log: bool):
         _float_input("log_softmax" if log else "softmax", x)
         d = _softmax_dim(x.ndim, dim)
         if x.dtype == np.float32 and x.ndim and x.size:
-            from .reductions import softmax_f32
-
             return softmax_f32(x, d, log)
         return _softmax_np(x, d, log).astype(x.dtype)
 
